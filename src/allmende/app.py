@@ -1,0 +1,99 @@
+"""The ASGI application of a node: well-known documents, DSP endpoints and the management API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from allmende import __version__
+from allmende.api.errors import ApiProblem
+from allmende.api.routes import router as api_router
+from allmende.catalog.routes import router as catalog_router
+from allmende.identity import build_did_document
+from allmende.negotiation.routes import consumer_router, provider_router
+from allmende.node import Node
+from allmende.protocol.problems import ProtocolProblem
+
+log = logging.getLogger(__name__)
+
+
+def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
+    """The app serving ``node``. With ``manage_lifecycle`` the app starts and stops the node's sender."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if manage_lifecycle:
+            await node.start()
+        try:
+            yield
+        finally:
+            if manage_lifecycle:
+                await node.stop()
+
+    app = FastAPI(
+        title=f"Allmende node {node.name}",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.node = node
+
+    @app.get("/.well-known/did.json", tags=["identity"])
+    async def did_document() -> JSONResponse:
+        """The node's DID document (did:web)."""
+        return JSONResponse(build_did_document(node.did, node.keys.all(), node.dsp_url))
+
+    @app.get("/.well-known/dspace-version", tags=["DSP"])
+    async def dspace_version() -> JSONResponse:
+        """The DSP versions this node speaks (unauthenticated)."""
+        return JSONResponse(
+            {
+                "protocolVersions": [
+                    {
+                        "version": "2025-1",
+                        "path": "/dsp",
+                        "binding": "HTTPS",
+                        "identifierType": "did:web",
+                        "serviceId": f"{node.did}#dsp",
+                    }
+                ]
+            }
+        )
+
+    app.include_router(catalog_router)
+    app.include_router(provider_router)
+    app.include_router(consumer_router)
+    app.include_router(api_router)
+
+    @app.exception_handler(ProtocolProblem)
+    async def protocol_problem(_request: Request, exc: ProtocolProblem) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers or None)
+
+    @app.exception_handler(ApiProblem)
+    async def api_problem(_request: Request, exc: ApiProblem) -> JSONResponse:
+        return JSONResponse({"error": exc.message, "details": exc.details}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details: list[Any] = [
+            {"field": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg")} for err in exc.errors()
+        ]
+        return JSONResponse({"error": "invalid request", "details": details}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        if request.url.path.startswith("/dsp"):
+            problem = ProtocolProblem(500, ["internal error; nothing was changed"])
+            return JSONResponse(problem.body(), status_code=500)
+        return JSONResponse({"error": "internal error; nothing was changed"}, status_code=500)
+
+    return app

@@ -1,0 +1,86 @@
+"""Reading another node's catalog: find its DSP endpoint from its DID document, then ask, signed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from allmende.identity import IdentityError, did_from_url
+from allmende.node import Node
+from allmende.protocol.schemas import DSP_CONTEXT, SchemaViolation, validate_message
+
+MAX_PAGES = 100
+
+
+class RemoteCatalogError(Exception):
+    """The other node could not be asked, or its answer is not a valid DSP catalog."""
+
+
+@dataclass(frozen=True)
+class RemoteCatalog:
+    """A peer's catalog as it showed it to us."""
+
+    provider_did: str
+    dsp_url: str
+    catalog: dict[str, Any]
+
+    def datasets(self) -> list[dict[str, Any]]:
+        """The catalog's datasets (top level only)."""
+        value = self.catalog.get("dataset", [])
+        return [d for d in (value if isinstance(value, list) else [value]) if isinstance(d, dict)]
+
+    def find_offer(self, offer_id: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The (dataset, offer) pair whose offer has ``@id`` ``offer_id``."""
+        for dataset in self.datasets():
+            policies = dataset.get("hasPolicy", [])
+            for offer in policies if isinstance(policies, list) else [policies]:
+                if isinstance(offer, dict) and offer.get("@id") == offer_id:
+                    return dataset, offer
+        return None
+
+
+async def locate(node: Node, address: str) -> tuple[str, str]:
+    """(DID, DSP base URL) of the node at ``address`` (its public URL or its did:web)."""
+    try:
+        did = address if address.startswith("did:") else did_from_url(address)
+        document = await node.resolver.resolve(did)
+    except IdentityError as exc:
+        raise RemoteCatalogError(f"cannot identify the node at {address}: {exc}") from None
+    endpoint = next((str(svc.get("serviceEndpoint", "")) for svc in document.services("DataService")), "")
+    if not endpoint:
+        raise RemoteCatalogError(f"the DID document of {did} names no DSP DataService endpoint")
+    return did, endpoint.rstrip("/")
+
+
+async def fetch_catalog(node: Node, address: str, *, max_pages: int = MAX_PAGES) -> RemoteCatalog:
+    """The whole catalog of the node at ``address``, following ``Link: rel="next"`` pages."""
+    did, dsp_url = await locate(node, address)
+    url: str | None = f"{dsp_url}/catalog/request"
+    merged: dict[str, Any] | None = None
+    pages = 0
+    while url is not None and pages < max_pages:
+        pages += 1
+        try:
+            response = await node.http.post(
+                url,
+                json={"@context": DSP_CONTEXT, "@type": "CatalogRequestMessage", "filter": []},
+                headers={"Authorization": "Bearer " + node.issue_token(did)},
+            )
+        except httpx.HTTPError as exc:
+            raise RemoteCatalogError(f"{dsp_url} is not reachable: {type(exc).__name__} {exc}") from None
+        if response.status_code != 200:
+            raise RemoteCatalogError(f"{dsp_url} answered {response.status_code}: {response.text[:300]}")
+        try:
+            page = response.json()
+            validate_message(page, "Catalog")
+        except (ValueError, SchemaViolation) as exc:
+            raise RemoteCatalogError(f"{dsp_url} sent an invalid catalog: {exc}") from None
+        if merged is None:
+            merged = page
+        else:
+            merged.setdefault("dataset", []).extend(page.get("dataset", []))
+        url = response.links.get("next", {}).get("url")
+    assert merged is not None
+    return RemoteCatalog(did, dsp_url, merged)

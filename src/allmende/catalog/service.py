@@ -1,0 +1,207 @@
+"""Catalog service: registering assets and offers, and the catalog as each caller may see it."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from allmende.audit import log as audit
+from allmende.catalog.model import DatasetEntry, OfferEntry
+from allmende.catalog.records import AssetRecord, OfferRecord
+from allmende.clock import utcnow
+from allmende.negotiation.provider import PublishedOffer
+from allmende.policy.errors import PolicyError
+from allmende.policy.evaluate import EvaluationContext, evaluate
+from allmende.policy.jsonld import policy_from_json, policy_to_json
+
+
+class CatalogError(ValueError):
+    """Invalid input for an asset or offer (the message says what)."""
+
+
+@dataclass(frozen=True)
+class NewAsset:
+    """What the owner says about a file to share."""
+
+    path: Path
+    title: str
+    description: str
+    keywords: tuple[str, ...] = ()
+    media_type: str | None = None
+
+
+def new_id() -> str:
+    """A fresh ``urn:uuid`` identifier."""
+    return f"urn:uuid:{uuid.uuid4()}"
+
+
+def _file_facts(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def check_offer_policy(policy: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate an ODRL offer policy and return it in DSP catalog form (no target, fresh @id if none)."""
+    candidate = {key: value for key, value in policy.items() if key not in ("target", "@context")}
+    candidate["@type"] = "Offer"
+    candidate.setdefault("@id", new_id())
+    try:
+        parsed = policy_from_json(candidate)
+    except PolicyError as exc:
+        raise CatalogError(f"invalid policy: {exc}") from None
+    if not parsed.permissions and not parsed.prohibitions:
+        raise CatalogError("invalid policy: an offer needs at least one permission or prohibition")
+    result = policy_to_json(parsed)
+    result.pop("target", None)
+    return result
+
+
+def add_asset(
+    session: Session,
+    asset: NewAsset,
+    policy: Mapping[str, Any],
+    *,
+    actor: str,
+    template: str | None = None,
+    review_required: bool = False,
+    access_policy: Mapping[str, Any] | None = None,
+) -> tuple[AssetRecord, OfferRecord]:
+    """Register a file as an asset and publish one offer for it, in the caller's transaction."""
+    path = asset.path.expanduser().resolve()
+    if not path.is_file():
+        raise CatalogError(f"{asset.path} is not a readable file")
+    if not asset.title.strip():
+        raise CatalogError("title must not be empty")
+    if not asset.description.strip():
+        raise CatalogError("description must not be empty")
+    offer_policy = check_offer_policy(policy)
+    checked_access = check_offer_policy(access_policy) if access_policy is not None else None
+    size, sha256 = _file_facts(path)
+    now = utcnow()
+    record = AssetRecord(
+        id=new_id(), title=asset.title.strip(), description=asset.description.strip(),
+        keywords=sorted({k.strip() for k in asset.keywords if k.strip()}),
+        media_type=asset.media_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+        byte_size=size, sha256=sha256, source={"kind": "file", "path": str(path)}, created_at=now, modified_at=now,
+    )
+    session.add(record)
+    offer = OfferRecord(
+        id=str(offer_policy["@id"]), asset_id=record.id, policy=offer_policy, access_policy=checked_access,
+        template=template, review_required=review_required, published=True, created_at=now,
+    )
+    session.add(offer)
+    session.flush()
+    audit.append(session, actor=actor, event="asset.published", subject=record.id,
+                 detail={"title": record.title, "offer": offer.id, "template": template, "sha256": sha256})
+    return record, offer
+
+
+def set_published(session: Session, offer_id: str, published: bool, *, actor: str) -> OfferRecord:
+    """Publish or withdraw an offer."""
+    offer = session.get(OfferRecord, offer_id)
+    if offer is None:
+        raise CatalogError(f"no offer {offer_id}")
+    offer.published = published
+    audit.append(session, actor=actor, event="offer.published" if published else "offer.withdrawn", subject=offer_id)
+    return offer
+
+
+class CatalogView:
+    """The catalog filtered per caller by the offers' access policies."""
+
+    def may_see(self, offer: OfferRecord, caller_did: str) -> bool:
+        """Whether ``caller_did`` may see ``offer`` (no access policy: every verified participant)."""
+        if offer.access_policy is None:
+            return True
+        try:
+            decision = evaluate(
+                policy_from_json(offer.access_policy),
+                EvaluationContext(now=utcnow(), assignee=caller_did, action="use"),
+            )
+        except PolicyError:
+            return False
+        return decision.allowed
+
+    def visible_offer(self, session: Session, offer_id: str, caller_did: str) -> PublishedOffer | None:
+        """The published offer ``offer_id`` if ``caller_did`` may see it (the negotiation's look-up)."""
+        offer = session.get(OfferRecord, offer_id)
+        if offer is None or not offer.published or not self.may_see(offer, caller_did):
+            return None
+        return PublishedOffer(offer.id, offer.asset_id, offer.policy, offer.review_required)
+
+    def page(
+        self, session: Session, caller_did: str, *, offset: int, limit: int, dataset_id: str | None = None
+    ) -> tuple[list[DatasetEntry], bool]:
+        """Datasets ``offset``..``offset+limit`` the caller may see, and whether more follow.
+
+        Two queries per page, whatever its size: the assets with published offers, then their offers.
+        """
+        visible: list[tuple[AssetRecord, list[OfferRecord]]] = []
+        skipped = 0
+        batch = max(limit * 2, 50)
+        cursor = 0
+        while len(visible) <= limit:
+            assets = self._assets_with_offers(session, cursor, batch, dataset_id)
+            if not assets:
+                break
+            cursor += len(assets)
+            offers = self._offers_of(session, [a.id for a in assets])
+            for asset in assets:
+                shown = [o for o in offers.get(asset.id, []) if self.may_see(o, caller_did)]
+                if not shown:
+                    continue
+                if skipped < offset:
+                    skipped += 1
+                    continue
+                visible.append((asset, shown))
+                if len(visible) > limit:
+                    break
+            if len(assets) < batch:
+                break
+        has_more = len(visible) > limit
+        return [to_entry(asset, offers) for asset, offers in visible[:limit]], has_more
+
+    @staticmethod
+    def _assets_with_offers(session: Session, cursor: int, batch: int, dataset_id: str | None) -> Sequence[AssetRecord]:
+        query = (
+            select(AssetRecord)
+            .where(AssetRecord.id.in_(select(OfferRecord.asset_id).where(OfferRecord.published.is_(True))))
+            .order_by(AssetRecord.created_at, AssetRecord.id)
+        )
+        if dataset_id is not None:
+            query = query.where(AssetRecord.id == dataset_id)
+        return session.execute(query.offset(cursor).limit(batch)).scalars().all()
+
+    @staticmethod
+    def _offers_of(session: Session, asset_ids: list[str]) -> dict[str, list[OfferRecord]]:
+        grouped: dict[str, list[OfferRecord]] = {}
+        rows = session.execute(
+            select(OfferRecord)
+            .where(OfferRecord.asset_id.in_(asset_ids), OfferRecord.published.is_(True))
+            .order_by(OfferRecord.created_at, OfferRecord.id)
+        ).scalars()
+        for offer in rows:
+            grouped.setdefault(offer.asset_id, []).append(offer)
+        return grouped
+
+
+def to_entry(asset: AssetRecord, offers: Sequence[OfferRecord]) -> DatasetEntry:
+    """The DCAT input record of an asset and its visible offers."""
+    return DatasetEntry(
+        dataset_id=asset.id, title=asset.title, description=asset.description, keywords=tuple(asset.keywords),
+        media_type=asset.media_type, byte_size=asset.byte_size, issued=asset.created_at, modified=asset.modified_at,
+        offers=tuple(OfferEntry(offer_id=o.id, policy=o.policy) for o in offers),
+    )

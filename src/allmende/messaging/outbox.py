@@ -1,0 +1,124 @@
+"""Writing to and claiming from the outbox (the caller owns the transaction)."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session, aliased
+
+from allmende.messaging.records import OutboxRecord
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+
+def enqueue(
+    session: Session,
+    *,
+    process_id: str,
+    kind: str,
+    url: str,
+    audience_did: str,
+    body: dict[str, Any],
+    now: datetime,
+    deadline_seconds: float,
+    token_claims: dict[str, Any] | None = None,
+) -> OutboxRecord:
+    """Queue a message in the caller's transaction; it is sent only if that transaction commits."""
+    record = OutboxRecord(
+        process_id=process_id,
+        kind=kind,
+        url=url,
+        audience_did=audience_did,
+        body=body,
+        token_claims=token_claims,
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        deadline_at=now + timedelta(seconds=deadline_seconds),
+        created_at=now,
+    )
+    session.add(record)
+    return record
+
+
+def retry_delay(attempts: int, base_seconds: float, max_seconds: float) -> float:
+    """Exponential back-off with ±20 % jitter: base, 2·base, 4·base, ... capped at ``max_seconds``."""
+    delay = min(max_seconds, base_seconds * (2 ** max(0, attempts - 1)))
+    return float(delay * random.uniform(0.8, 1.2))
+
+
+def claim_due(session: Session, *, now: datetime, limit: int, lease_seconds: float) -> list[OutboxRecord]:
+    """Claim up to ``limit`` due messages, only the oldest pending one of each process (order kept).
+
+    Claimed rows get ``next_attempt_at`` pushed by the lease, so another worker (PostgreSQL,
+    ``SKIP LOCKED``) or a later loop does not send them twice while this one is in flight.
+    """
+    older = aliased(OutboxRecord)
+    earlier_pending = (
+        select(func.count())
+        .select_from(older)
+        .where(and_(older.process_id == OutboxRecord.process_id, older.status == PENDING, older.id < OutboxRecord.id))
+        .scalar_subquery()
+    )
+    query = (
+        select(OutboxRecord)
+        .where(OutboxRecord.status == PENDING, OutboxRecord.next_attempt_at <= now, earlier_pending == 0)
+        .order_by(OutboxRecord.next_attempt_at, OutboxRecord.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=OutboxRecord)
+    records = list(session.execute(query).scalars())
+    if records:
+        session.execute(
+            update(OutboxRecord)
+            .where(OutboxRecord.id.in_([r.id for r in records]))
+            .values(next_attempt_at=now + timedelta(seconds=lease_seconds))
+        )
+    return records
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the next pending message is due (None when nothing is pending)."""
+    value: datetime | None = session.execute(
+        select(func.min(OutboxRecord.next_attempt_at)).where(OutboxRecord.status == PENDING)
+    ).scalar()
+    return value
+
+
+def mark_sent(session: Session, record_id: int, now: datetime) -> None:
+    """Record a successful delivery."""
+    session.execute(
+        update(OutboxRecord).where(OutboxRecord.id == record_id).values(status=SENT, sent_at=now, last_error=None)
+    )
+
+
+def mark_retry(session: Session, record_id: int, *, attempts: int, error: str, next_at: datetime) -> None:
+    """Record a failed attempt and when to try again."""
+    session.execute(
+        update(OutboxRecord)
+        .where(OutboxRecord.id == record_id)
+        .values(attempts=attempts, last_error=error[:2000], next_attempt_at=next_at)
+    )
+
+
+def mark_failed(session: Session, record_id: int, *, attempts: int, error: str) -> None:
+    """Give a message up for good (rejected by the peer or past its deadline)."""
+    session.execute(
+        update(OutboxRecord)
+        .where(OutboxRecord.id == record_id)
+        .values(status=FAILED, attempts=attempts, last_error=error[:2000])
+    )
+
+
+def cancel_pending(session: Session, process_id: str, reason: str) -> int:
+    """Drop the pending messages of a process (e.g. after it was terminated); returns how many."""
+    result = session.execute(
+        update(OutboxRecord)
+        .where(OutboxRecord.process_id == process_id, OutboxRecord.status == PENDING)
+        .values(status=FAILED, last_error=reason)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

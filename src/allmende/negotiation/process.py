@@ -1,0 +1,118 @@
+"""What both roles share: the node's negotiation environment, state changes and outgoing messages."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from allmende.audit import log as audit
+from allmende.clock import utcnow
+from allmende.messaging import outbox
+from allmende.negotiation import messages
+from allmende.negotiation.records import NegotiationRecord
+from allmende.negotiation.states import InvalidTransition, Message, Role, State, next_state
+from allmende.protocol.problems import bad_request
+from allmende.store.database import after_commit
+
+AgreementSigner = Callable[[str, str, str], str]
+"""(counterparty DID, agreement id, agreement digest) -> compact JWT signed with the node's key."""
+
+
+@dataclass
+class NegotiationEnv:
+    """What the negotiation services need to know about their node."""
+
+    own_did: str
+    dsp_url: str  # where our provider endpoints live, e.g. https://node.example/dsp
+    callback_url: str  # where our consumer callback endpoints live
+    sign_agreement: AgreementSigner
+    peer_deadline_seconds: float = 3600.0
+    review_all_requests: bool = False
+    wake_sender: Callable[[], None] = lambda: None
+
+
+def new_pid() -> str:
+    """A fresh process id."""
+    return f"urn:uuid:{uuid.uuid4()}"
+
+
+def pids(record: NegotiationRecord) -> dict[str, str | None]:
+    """The record's pids as keyword arguments for errors."""
+    return {"provider_pid": record.provider_pid, "consumer_pid": record.consumer_pid}
+
+
+def apply(
+    session: Session,
+    record: NegotiationRecord,
+    message: Message,
+    sender: Role,
+    *,
+    actor: str,
+    digest: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> State:
+    """Move ``record`` by ``message``; 400 (and no change) when the state machine forbids it."""
+    current = State(record.state)
+    try:
+        new_state = next_state(current, message, sender)
+    except InvalidTransition as exc:
+        raise bad_request(str(exc), **pids(record)) from None
+    record.state = new_state.value
+    record.updated_at = utcnow()
+    audit.append(
+        session,
+        actor=actor,
+        event=f"negotiation.{new_state.value.lower()}",
+        subject=record.id,
+        detail={
+            "role": record.role,
+            "message": message.value,
+            "from": current.value,
+            "providerPid": record.provider_pid,
+            "consumerPid": record.consumer_pid,
+            **(detail or {}),
+        },
+        message_digest=digest,
+    )
+    return new_state
+
+
+def queue(
+    session: Session,
+    env: NegotiationEnv,
+    record: NegotiationRecord,
+    kind: Message,
+    url: str,
+    body: dict[str, Any],
+    token_claims: dict[str, Any] | None = None,
+) -> None:
+    """Put a message to the counterparty in the outbox, in the caller's transaction."""
+    outbox.enqueue(
+        session,
+        process_id=record.id,
+        kind=kind.value,
+        url=url,
+        audience_did=record.counterparty_did,
+        body=body,
+        now=utcnow(),
+        deadline_seconds=env.peer_deadline_seconds,
+        token_claims=token_claims,
+    )
+    after_commit(session, env.wake_sender)
+
+
+def queue_termination(
+    session: Session, env: NegotiationEnv, record: NegotiationRecord, url: str, reason: str
+) -> None:
+    """Drop what was still pending for the process and tell the counterparty it is terminated."""
+    outbox.cancel_pending(session, record.id, "superseded by termination")
+    record.termination_reason = reason
+    record.review_pending = False
+    body = messages.termination(
+        provider_pid=record.provider_pid or "", consumer_pid=record.consumer_pid or "", reason=reason
+    )
+    queue(session, env, record, Message.TERMINATION, url, body)

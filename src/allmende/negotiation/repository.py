@@ -1,0 +1,49 @@
+"""Look-ups of negotiations and agreements (the caller owns the session)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from allmende.negotiation.records import AgreementRecord, NegotiationRecord
+from allmende.negotiation.states import Role
+from allmende.protocol.problems import not_found
+
+
+def by_own_pid(session: Session, role: Role, pid: str, caller_did: str) -> NegotiationRecord:
+    """The process ``pid`` (our pid in ``role``), if ``caller_did`` is its counterparty; else 404.
+
+    A process the caller is not a party of is answered exactly like an unknown one.
+    """
+    column = NegotiationRecord.provider_pid if role is Role.PROVIDER else NegotiationRecord.consumer_pid
+    record = session.execute(
+        select(NegotiationRecord).where(NegotiationRecord.role == role.value, column == pid)
+    ).scalar_one_or_none()
+    if record is None or record.counterparty_did != caller_did:
+        pids = {"provider_pid": pid} if role is Role.PROVIDER else {"consumer_pid": pid}
+        raise not_found(f"no contract negotiation {pid}", **pids)
+    return record
+
+
+def by_counterparty_pid(session: Session, role: Role, pid: str, caller_did: str) -> NegotiationRecord | None:
+    """Our process in ``role`` that the counterparty knows as ``pid`` (for idempotent initial messages)."""
+    column = NegotiationRecord.consumer_pid if role is Role.PROVIDER else NegotiationRecord.provider_pid
+    return session.execute(
+        select(NegotiationRecord).where(
+            NegotiationRecord.role == role.value,
+            column == pid,
+            NegotiationRecord.counterparty_did == caller_did,
+        )
+    ).scalar_one_or_none()
+
+
+def get(session: Session, negotiation_id: str) -> NegotiationRecord | None:
+    """A negotiation by our id."""
+    return session.get(NegotiationRecord, negotiation_id)
+
+
+def agreement_of(session: Session, record: NegotiationRecord) -> AgreementRecord | None:
+    """The agreement of a negotiation, once there is one."""
+    if record.agreement_id is None:
+        return None
+    return session.get(AgreementRecord, record.agreement_id)

@@ -1,0 +1,131 @@
+"""A node: its settings, database, identity, HTTP client, services and the outbox sender, wired once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from allmende.catalog.service import CatalogView
+from allmende.clock import utcnow
+from allmende.identity import DidResolver, InMemoryReplayGuard, KeyStore, ReplayGuard, did_from_url
+from allmende.identity.jws import sign_jwt
+from allmende.identity.key_encoding import public_key_from_jwk
+from allmende.identity.tokens import issue_token
+from allmende.messaging.sender import DeliveryHandler, OutboxSender, SenderConfig
+from allmende.negotiation.consumer import ConsumerNegotiations
+from allmende.negotiation.delivery import NEGOTIATION_KINDS, NegotiationDelivery
+from allmende.negotiation.process import NegotiationEnv
+from allmende.negotiation.provider import ProviderNegotiations
+from allmende.settings import NodeSettings
+from allmende.store.database import Database
+from allmende.store.replay_guard import DatabaseReplayGuard
+
+KEYS_FOLDER = "keys"
+
+
+class Node:
+    """Everything one running node needs; the ASGI app and the CLI are thin layers over it.
+
+    ``transport`` is the seam for tests: an ``httpx`` transport that routes to other nodes'
+    ASGI apps in-process instead of over the network.
+    """
+
+    def __init__(self, settings: NodeSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        self.base_url = str(settings.public_url).rstrip("/")
+        self.did = did_from_url(self.base_url)
+        self.dsp_url = f"{self.base_url}/dsp"
+        self.callback_url = f"{self.dsp_url}/callback"
+        self.db = Database(settings.effective_database_url)
+        self.keys = KeyStore.load(settings.data_dir / KEYS_FOLDER)
+        self.http = httpx.AsyncClient(
+            transport=transport, timeout=settings.http_timeout_seconds, follow_redirects=False
+        )
+        self.resolver = DidResolver(
+            self.http,
+            cache_ttl_seconds=settings.did_cache_seconds,
+            pinned=_pinned(settings.trusted_participants),
+            allow_loopback=settings.allow_http_for_loopback,
+        )
+        self.replay: ReplayGuard = DatabaseReplayGuard(self.db) if not self.db.is_sqlite else InMemoryReplayGuard()
+        self.env = NegotiationEnv(
+            own_did=self.did,
+            dsp_url=self.dsp_url,
+            callback_url=self.callback_url,
+            sign_agreement=self.sign_agreement,
+            peer_deadline_seconds=settings.peer_deadline_seconds,
+            review_all_requests=settings.review_all_requests,
+            wake_sender=self._wake_sender,
+        )
+        self.catalog = CatalogView()
+        self.provider = ProviderNegotiations(self.env, self.catalog)
+        self.consumer = ConsumerNegotiations(self.env)
+        delivery = NegotiationDelivery(self.env, self.consumer)
+        handlers: dict[str, DeliveryHandler] = {kind: delivery for kind in NEGOTIATION_KINDS}
+        self.sender = OutboxSender(
+            self.db,
+            self.http,
+            self.issue_token,
+            handlers,
+            SenderConfig(
+                retry_seconds=settings.outbox_retry_seconds,
+                max_retry_seconds=settings.outbox_max_retry_seconds,
+                concurrency=settings.outbox_concurrency,
+            ),
+        )
+        self._sender_task: asyncio.Task[None] | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.settings.name)
+
+    def issue_token(self, audience_did: str, extra_claims: Mapping[str, Any] | None = None) -> str:
+        """A fresh self-issued ID token for a call to ``audience_did``."""
+        return issue_token(
+            self.keys.active, self.did, audience_did, ttl_seconds=self.settings.token_ttl_seconds,
+            extra_claims=extra_claims,
+        )
+
+    def sign_agreement(self, counterparty_did: str, agreement_id: str, digest: str) -> str:
+        """This node's signature over an agreement's digest: a JWT without expiry, kept with the agreement."""
+        key = self.keys.active
+        claims = {
+            "iss": self.did,
+            "sub": agreement_id,
+            "aud": counterparty_did,
+            "iat": int(utcnow().timestamp()),
+            "agreement_digest": digest,
+        }
+        return sign_jwt(claims, key, kid=f"{self.did}#{key.key_id}", header_extras={"typ": "JWT"})
+
+    def _wake_sender(self) -> None:
+        self.sender.wake()
+
+    async def start(self) -> None:
+        """Start the background sender (idempotent)."""
+        if self._sender_task is None:
+            self._sender_task = asyncio.create_task(self.sender.run(), name=f"outbox-sender {self.did}")
+
+    async def stop(self) -> None:
+        """Stop the sender, close connections."""
+        if self._sender_task is not None:
+            self._sender_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender_task
+            self._sender_task = None
+        await self.http.aclose()
+        self.db.dispose()
+
+
+def _pinned(entries: list[Any]) -> dict[str, Ed25519PublicKey]:
+    pinned: dict[str, Ed25519PublicKey] = {}
+    for entry in entries:
+        if not isinstance(entry, dict) or "did" not in entry or "jwk" not in entry:
+            raise ValueError('trusted_participants entries need "did" and "jwk"')
+        pinned[str(entry["did"])] = public_key_from_jwk(entry["jwk"])
+    return pinned

@@ -1,0 +1,191 @@
+"""Policy templates for common SME situations, each with a plain-language title and summary in German
+and English. ``build`` turns a template into an ``Offer`` for one asset.
+
+Purposes are plain strings from a small vocabulary (``vocabulary.PURPOSES``); the consumer declares its
+purpose when it requests data and the evaluator compares it with ``purpose`` constraints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
+
+from allmende.clock import isoformat, parse_datetime
+from allmende.policy.durations import parse_duration
+from allmende.policy.errors import PolicyError
+from allmende.policy.model import Constraint, Duty, Permission, Policy, Prohibition
+
+
+@dataclass(frozen=True)
+class TemplateParameter:
+    """A parameter of a template; ``default`` None means the parameter is optional without a default."""
+
+    name: str
+    description_en: str
+    description_de: str
+    default: str | None = None
+
+
+@dataclass(frozen=True)
+class PolicyTemplate:
+    """A named policy pattern. ``auto_approve`` tells the negotiation it may agree without manual review."""
+
+    name: str
+    title_en: str
+    title_de: str
+    summary_en: str
+    summary_de: str
+    parameters: tuple[TemplateParameter, ...]
+    rules: Callable[[Mapping[str, str]], tuple[tuple[Permission, ...], tuple[Prohibition, ...]]]
+    auto_approve: bool = False
+
+    def build(self, assigner: str, target: str, **params: str) -> Policy:
+        """An Offer by ``assigner`` for asset ``target``; ``uid`` may be passed to fix the offer id."""
+        for name, value in (("assigner", assigner), ("target", target)):
+            if not isinstance(value, str) or not value.strip():
+                raise PolicyError(name, f"must be a non-empty identifier, got {value!r}")
+        uid = params.pop("uid", None)
+        allowed = {parameter.name for parameter in self.parameters}
+        unknown = sorted(set(params) - allowed)
+        if unknown:
+            names = ", ".join(sorted(allowed)) or "none"
+            raise PolicyError(
+                self.name, f"unknown parameter(s) {', '.join(unknown)}; this template takes: {names}"
+            )
+        values = {p.name: p.default for p in self.parameters if p.default is not None} | params
+        permissions, prohibitions = self.rules(values)
+        return Policy(uid, "Offer", target, assigner, None, permissions, prohibitions)
+
+
+def _purpose(name: str) -> Constraint:
+    return Constraint("purpose", "eq", name)
+
+
+_NO_COMMERCIAL_USE: Final = Prohibition("use", (_purpose("commercial"),))
+
+
+def _duration(params: Mapping[str, str], key: str) -> str:
+    value = params[key]
+    try:
+        parse_duration(value)
+    except ValueError as exc:
+        raise PolicyError(key, str(exc)) from exc
+    return value
+
+
+def _open_use(params: Mapping[str, str]) -> tuple[tuple[Permission, ...], tuple[Prohibition, ...]]:
+    return (Permission("use"),), ()
+
+
+def _evaluation_only(params: Mapping[str, str]) -> tuple[tuple[Permission, ...], tuple[Prohibition, ...]]:
+    return (Permission("use", (_purpose("evaluation"),)),), (Prohibition("distribute"), _NO_COMMERCIAL_USE)
+
+
+def _research_only(params: Mapping[str, str]) -> tuple[tuple[Permission, ...], tuple[Prohibition, ...]]:
+    return (Permission("use", (_purpose("research"),)),), (_NO_COMMERCIAL_USE,)
+
+
+def _time_limited(params: Mapping[str, str]) -> tuple[tuple[Permission, ...], tuple[Prohibition, ...]]:
+    if "until" in params:
+        try:
+            until = parse_datetime(params["until"])
+        except ValueError as exc:
+            raise PolicyError("until", f"{params['until']!r} is not an RFC 3339 dateTime") from exc
+        limit = Constraint("dateTime", "lteq", isoformat(until), data_type="xsd:dateTime")
+    else:
+        limit = Constraint("elapsedTime", "lteq", _duration(params, "duration"), data_type="xsd:duration")
+    return (Permission("use", (limit,)),), ()
+
+
+def _machine_data(params: Mapping[str, str]) -> tuple[tuple[Permission, ...], tuple[Prohibition, ...]]:
+    period = _duration(params, "duration")
+    delete_at_end = Duty("delete", (Constraint("elapsedTime", "gteq", period, data_type="xsd:duration"),))
+    permission = Permission(
+        "use",
+        (_purpose("maintenance"), Constraint("elapsedTime", "lteq", period, data_type="xsd:duration")),
+        (delete_at_end,),
+    )
+    return (permission,), (Prohibition("sell"), Prohibition("distribute"))
+
+
+_DURATION_EN = "how long the data may be used after the agreement, ISO 8601 (P6M = 6 months)"
+_DURATION_DE = "wie lange die Daten ab Vertragsschluss genutzt werden dürfen, ISO 8601 (P6M = 6 Monate)"
+
+_ALL: Final = (
+    PolicyTemplate(
+        "open-use",
+        "Open use",
+        "Freie Nutzung",
+        "Every participant whose identity checks out may see this offer and use the data. "
+        "Agreements are concluded automatically, without manual review.",
+        "Alle Teilnehmenden, deren Identität geprüft ist, sehen dieses Angebot und dürfen die Daten nutzen. "
+        "Verträge kommen automatisch zustande, ohne manuelle Prüfung.",
+        (),
+        _open_use,
+        auto_approve=True,
+    ),
+    PolicyTemplate(
+        "evaluation-only",
+        "Evaluation only",
+        "Nur zur Evaluierung",
+        "The data may be used only to evaluate it. It must not be passed on and not be used commercially.",
+        "Die Daten dürfen nur zur Evaluierung genutzt werden. Sie dürfen nicht weitergegeben und nicht "
+        "kommerziell genutzt werden.",
+        (),
+        _evaluation_only,
+    ),
+    PolicyTemplate(
+        "research-only",
+        "Research only",
+        "Nur für die Forschung",
+        "The data may be used only for research. Commercial use is not allowed.",
+        "Die Daten dürfen nur für die Forschung genutzt werden. Eine kommerzielle Nutzung ist nicht erlaubt.",
+        (),
+        _research_only,
+    ),
+    PolicyTemplate(
+        "time-limited",
+        "Time-limited use",
+        "Befristete Nutzung",
+        "The data may be used for a limited time only: until a date, or for a period after the agreement "
+        "(6 months unless stated otherwise).",
+        "Die Daten dürfen nur befristet genutzt werden: bis zu einem Datum oder für einen Zeitraum ab "
+        "Vertragsschluss (6 Monate, wenn nichts anderes angegeben ist).",
+        (
+            TemplateParameter("duration", _DURATION_EN, _DURATION_DE, "P6M"),
+            TemplateParameter(
+                "until",
+                "last moment of use, RFC 3339 (replaces duration)",
+                "letzter Nutzungszeitpunkt, RFC 3339 (ersetzt die Dauer)",
+            ),
+        ),
+        _time_limited,
+    ),
+    PolicyTemplate(
+        "machine-data-maintenance",
+        "Machine data for maintenance",
+        "Maschinendaten für die Wartung",
+        "The manufacturer may use the operator's machine data only to maintain the machines, for 12 months "
+        "after the agreement (or another agreed period). The data must not be sold or passed on, and it "
+        "must be deleted at the end.",
+        "Der Hersteller darf die Maschinendaten des Betreibers nur zur Wartung der Maschinen nutzen, für "
+        "12 Monate ab Vertragsschluss (oder einen anderen vereinbarten Zeitraum). Die Daten dürfen weder "
+        "verkauft noch weitergegeben werden und sind am Ende zu löschen.",
+        (TemplateParameter("duration", _DURATION_EN, _DURATION_DE, "P12M"),),
+        _machine_data,
+    ),
+)
+
+TEMPLATES: Final[Mapping[str, PolicyTemplate]] = MappingProxyType(
+    {template.name: template for template in _ALL}
+)
+
+
+def get_template(name: str) -> PolicyTemplate:
+    """The template called ``name``; ``PolicyError`` lists the valid names otherwise."""
+    template = TEMPLATES.get(name)
+    if template is None:
+        raise PolicyError("template", f"unknown template {name!r}; valid templates: {', '.join(TEMPLATES)}")
+    return template

@@ -1,0 +1,180 @@
+"""The node's settings: one table feeds the settings file, the environment, the CLI and docs.
+
+Every setting is declared once in :data:`SETTINGS`. A node stores its values in
+``DATA_DIR/node.json``; an environment variable ``ALLMENDE_<NAME>`` overrides the file.
+``docs/settings.md`` documents every entry, and a test fails when one is missing there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SETTINGS_FILE = "node.json"
+
+
+class SettingsError(ValueError):
+    """A settings file or value is malformed."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One documented setting."""
+
+    name: str
+    kind: type
+    default: Any
+    help: str
+
+    @property
+    def env_var(self) -> str:
+        return "ALLMENDE_" + self.name.upper()
+
+    def parse(self, raw: Any) -> Any:
+        """Convert a value from the file or the environment to this setting's type."""
+        if self.kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise SettingsError(f"{self.name}: expected true or false, got {raw!r}")
+        if self.kind in (int, float):
+            try:
+                value = self.kind(raw)
+            except (TypeError, ValueError):
+                raise SettingsError(f"{self.name}: expected a number, got {raw!r}") from None
+            if value < 0:
+                raise SettingsError(f"{self.name}: must not be negative, got {raw!r}")
+            return value
+        if self.kind is list:
+            if isinstance(raw, str):
+                try:
+                    raw = json.loads(raw)
+                except json.JSONDecodeError:
+                    raise SettingsError(f"{self.name}: expected a JSON list") from None
+            if not isinstance(raw, list):
+                raise SettingsError(f"{self.name}: expected a list, got {type(raw).__name__}")
+            return raw
+        if raw is None:
+            return None
+        if not isinstance(raw, str):
+            raise SettingsError(f"{self.name}: expected text, got {type(raw).__name__}")
+        return raw
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("name", str, "", "The organisation's display name, shown as the catalog's publisher."),
+    Setting("public_url", str, "", "Base URL under which peers reach this node; its did:web is derived from it."),
+    Setting("host", str, "127.0.0.1", "Interface `allmende serve` listens on."),
+    Setting("port", int, 8080, "Port `allmende serve` listens on."),
+    Setting(
+        "database_url",
+        str,
+        None,
+        "SQLAlchemy URL of the database; empty means SQLite `allmende.db` in the data folder. "
+        "Example: postgresql+psycopg://postgres@127.0.0.1:5432/allmende",
+    ),
+    Setting("language", str, "en", "Default language (en or de) of plain-language texts."),
+    Setting("token_ttl_seconds", int, 120, "Lifetime of the self-issued ID tokens this node sends (max 300)."),
+    Setting("did_cache_seconds", int, 300, "How long a resolved DID document of a peer is cached."),
+    Setting("catalog_page_size", int, 100, "Datasets per catalog page when the requester asks for none."),
+    Setting(
+        "review_all_requests",
+        bool,
+        False,
+        "Queue every incoming contract request for the owner's review instead of agreeing automatically.",
+    ),
+    Setting("outbox_retry_seconds", float, 1.0, "First retry delay of an undelivered message; doubles per try."),
+    Setting("outbox_max_retry_seconds", float, 300.0, "Longest delay between two delivery attempts."),
+    Setting(
+        "peer_deadline_seconds",
+        float,
+        3600.0,
+        "A peer that stays unreachable this long ends the negotiation as TERMINATED with a reason.",
+    ),
+    Setting("outbox_concurrency", int, 32, "Messages delivered in parallel by the outbox sender."),
+    Setting("http_timeout_seconds", float, 15.0, "Timeout of one HTTP call to a peer."),
+    Setting(
+        "trusted_participants",
+        list,
+        [],
+        'Pinned peers for closed networks: a JSON list of {"did": ..., "jwk": {...}}; '
+        "their keys are used without resolving their DID documents.",
+    ),
+    Setting(
+        "allow_http_for_loopback",
+        bool,
+        True,
+        "Resolve did:web documents over plain http for loopback hosts (127.0.0.0/8, ::1, localhost) only.",
+    ),
+)
+
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+@dataclass(frozen=True)
+class NodeSettings:
+    """The effective settings of one node (file values overridden by the environment)."""
+
+    data_dir: Path
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        setting = _BY_NAME.get(name)
+        if setting is None:
+            raise AttributeError(name)
+        return self.values.get(name, setting.default)
+
+    @property
+    def effective_database_url(self) -> str:
+        url: str | None = self.values.get("database_url")
+        return url or f"sqlite:///{self.data_dir / 'allmende.db'}"
+
+
+def validate_values(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Check names and types of raw values; unknown names are an error (catches typos)."""
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        setting = _BY_NAME.get(name)
+        if setting is None:
+            raise SettingsError(f"unknown setting {name!r}; known: {', '.join(sorted(_BY_NAME))}")
+        values[name] = setting.parse(value)
+    if "token_ttl_seconds" in values and not 1 <= values["token_ttl_seconds"] <= 300:
+        raise SettingsError("token_ttl_seconds: must be between 1 and 300")
+    if values.get("language", "en") not in ("en", "de"):
+        raise SettingsError("language: must be 'en' or 'de'")
+    return values
+
+
+def load_settings(data_dir: Path, environ: Mapping[str, str] | None = None) -> NodeSettings:
+    """Read ``DATA_DIR/node.json`` and apply ``ALLMENDE_*`` environment overrides."""
+    path = data_dir / SETTINGS_FILE
+    if not path.is_file():
+        raise SettingsError(f"no node in {data_dir}: {SETTINGS_FILE} is missing (run `allmende init` first)")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{path} must hold a JSON object")
+    environ = os.environ if environ is None else environ
+    for setting in SETTINGS:
+        if setting.env_var in environ:
+            raw[setting.name] = environ[setting.env_var]
+    return NodeSettings(data_dir=data_dir, values=validate_values(raw))
+
+
+def write_settings(data_dir: Path, values: Mapping[str, Any]) -> None:
+    """Write the settings file (validated first, so a bad value never reaches the disk)."""
+    checked = validate_values(values)
+    path = data_dir / SETTINGS_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(checked, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,21 @@
+"""Imports every domain's records so that ``Base.metadata`` knows all tables (for alembic)."""
+
+from allmende.api.records import ApiKeyRecord
+from allmende.audit.records import AuditRecord
+from allmende.catalog.records import AssetRecord, OfferRecord
+from allmende.messaging.records import OutboxRecord
+from allmende.negotiation.records import AgreementRecord, NegotiationRecord
+from allmende.store.base import Base
+from allmende.store.replay_records import SeenTokenRecord
+
+__all__ = [
+    "AgreementRecord",
+    "ApiKeyRecord",
+    "AssetRecord",
+    "AuditRecord",
+    "Base",
+    "NegotiationRecord",
+    "OfferRecord",
+    "OutboxRecord",
+    "SeenTokenRecord",
+]
