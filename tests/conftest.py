@@ -38,7 +38,8 @@ class RunningNode:
         self.app = create_app(node, manage_lifecycle=False)
         network.add(node.base_url, self.app)
         self.api = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app), base_url=node.base_url,
+            transport=httpx.ASGITransport(app=self.app),
+            base_url=node.base_url,
             headers={"Authorization": f"Bearer {created.admin_key}"},
         )
 
@@ -60,9 +61,13 @@ async def make_node(tmp_path: Path, network: InProcessNetwork) -> AsyncIterator[
     """Create and start nodes: ``await make_node("Name", port, **settings)``."""
     started: list[RunningNode] = []
 
-    async def factory(name: str, port: int, *, database_url: str | None = None, **overrides: Any) -> RunningNode:
+    async def factory(
+        name: str, port: int, *, database_url: str | None = None, **overrides: Any
+    ) -> RunningNode:
         data_dir = tmp_path / f"node-{port}"
-        created = init_node(data_dir, name=name, public_url=f"http://127.0.0.1:{port}", database_url=database_url)
+        created = init_node(
+            data_dir, name=name, public_url=f"http://127.0.0.1:{port}", database_url=database_url
+        )
         settings = load_settings(data_dir, environ={})
         if overrides:
             settings = type(settings)(data_dir=data_dir, values={**settings.values, **overrides})

@@ -84,7 +84,8 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         details: list[Any] = [
-            {"field": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg")} for err in exc.errors()
+            {"field": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg")}
+            for err in exc.errors()
         ]
         return JSONResponse({"error": "invalid request", "details": details}, status_code=422)
 

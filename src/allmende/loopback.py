@@ -39,8 +39,9 @@ class InProcessNetwork:
     def route(self, request: httpx.Request) -> httpx.ASGITransport:
         target = self._apps.get(self._origin(str(request.url)))
         if target is None:
-            raise httpx.ConnectError(f"no node listens at {request.url.scheme}://{request.url.netloc.decode()}",
-                                     request=request)
+            raise httpx.ConnectError(
+                f"no node listens at {request.url.scheme}://{request.url.netloc.decode()}", request=request
+            )
         return target
 
 

@@ -52,7 +52,9 @@ class Node:
             pinned=_pinned(settings.trusted_participants),
             allow_loopback=settings.allow_http_for_loopback,
         )
-        self.replay: ReplayGuard = DatabaseReplayGuard(self.db) if not self.db.is_sqlite else InMemoryReplayGuard()
+        self.replay: ReplayGuard = (
+            DatabaseReplayGuard(self.db) if not self.db.is_sqlite else InMemoryReplayGuard()
+        )
         self.env = NegotiationEnv(
             own_did=self.did,
             dsp_url=self.dsp_url,
@@ -87,7 +89,10 @@ class Node:
     def issue_token(self, audience_did: str, extra_claims: Mapping[str, Any] | None = None) -> str:
         """A fresh self-issued ID token for a call to ``audience_did``."""
         return issue_token(
-            self.keys.active, self.did, audience_did, ttl_seconds=self.settings.token_ttl_seconds,
+            self.keys.active,
+            self.did,
+            audience_did,
+            ttl_seconds=self.settings.token_ttl_seconds,
             extra_claims=extra_claims,
         )
 

@@ -71,7 +71,9 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("name", str, "", "The organisation's display name, shown as the catalog's publisher."),
-    Setting("public_url", str, "", "Base URL under which peers reach this node; its did:web is derived from it."),
+    Setting(
+        "public_url", str, "", "Base URL under which peers reach this node; its did:web is derived from it."
+    ),
     Setting("host", str, "127.0.0.1", "Interface `allmende serve` listens on."),
     Setting("port", int, 8080, "Port `allmende serve` listens on."),
     Setting(
@@ -82,7 +84,9 @@ SETTINGS: tuple[Setting, ...] = (
         "Example: postgresql+psycopg://postgres@127.0.0.1:5432/allmende",
     ),
     Setting("language", str, "en", "Default language (en or de) of plain-language texts."),
-    Setting("token_ttl_seconds", int, 120, "Lifetime of the self-issued ID tokens this node sends (max 300)."),
+    Setting(
+        "token_ttl_seconds", int, 120, "Lifetime of the self-issued ID tokens this node sends (max 300)."
+    ),
     Setting("did_cache_seconds", int, 300, "How long a resolved DID document of a peer is cached."),
     Setting("catalog_page_size", int, 100, "Datasets per catalog page when the requester asks for none."),
     Setting(
@@ -91,7 +95,9 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "Queue every incoming contract request for the owner's review instead of agreeing automatically.",
     ),
-    Setting("outbox_retry_seconds", float, 1.0, "First retry delay of an undelivered message; doubles per try."),
+    Setting(
+        "outbox_retry_seconds", float, 1.0, "First retry delay of an undelivered message; doubles per try."
+    ),
     Setting("outbox_max_retry_seconds", float, 300.0, "Longest delay between two delivery attempts."),
     Setting(
         "peer_deadline_seconds",

@@ -34,7 +34,12 @@ class CreatedNode:
 
 
 def init_node(
-    data_dir: Path, *, name: str, public_url: str, database_url: str | None = None, port: int | None = None,
+    data_dir: Path,
+    *,
+    name: str,
+    public_url: str,
+    database_url: str | None = None,
+    port: int | None = None,
     language: str = "en",
 ) -> CreatedNode:
     """Create a node in ``data_dir``; refuses to overwrite an existing node."""
@@ -50,7 +55,11 @@ def init_node(
         did = did_from_url(public_url)
     except IdentityError as exc:
         raise InitError(f"--url cannot be a did:web: {exc}") from None
-    values: dict[str, object] = {"name": name.strip(), "public_url": public_url.rstrip("/"), "language": language}
+    values: dict[str, object] = {
+        "name": name.strip(),
+        "public_url": public_url.rstrip("/"),
+        "language": language,
+    }
     if database_url:
         values["database_url"] = database_url
     values["port"] = port if port is not None else (parts.port or (443 if parts.scheme == "https" else 80))
@@ -66,8 +75,13 @@ def init_node(
             with database.transaction() as session:
                 admin_key = create_key(session, "admin (created by init)", "admin")
                 read_key = create_key(session, "read-only (created by init)", "read")
-                audit.append(session, actor=did, event="node.created", subject=did,
-                             detail={"name": values["name"], "publicUrl": values["public_url"]})
+                audit.append(
+                    session,
+                    actor=did,
+                    event="node.created",
+                    subject=did,
+                    detail={"name": values["name"], "publicUrl": values["public_url"]},
+                )
         finally:
             database.dispose()
         _write_secret(data_dir / ADMIN_KEY_FILE, admin_key)
@@ -87,7 +101,14 @@ def _write_secret(path: Path, value: str) -> None:
 def _remove_partial(data_dir: Path, created_dir: bool) -> None:
     import shutil
 
-    for leaf in (SETTINGS_FILE, ADMIN_KEY_FILE, READ_KEY_FILE, "allmende.db", "allmende.db-wal", "allmende.db-shm"):
+    for leaf in (
+        SETTINGS_FILE,
+        ADMIN_KEY_FILE,
+        READ_KEY_FILE,
+        "allmende.db",
+        "allmende.db-wal",
+        "allmende.db-shm",
+    ):
         (data_dir / leaf).unlink(missing_ok=True)
     shutil.rmtree(data_dir / KEYS_FOLDER, ignore_errors=True)
     if created_dir:

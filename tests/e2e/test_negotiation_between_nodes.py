@@ -13,13 +13,21 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.anyio
 
 
-async def publish(provider: RunningNode, tmp_path: Path, template: str = "open-use", **extra: Any) -> dict[str, Any]:
+async def publish(
+    provider: RunningNode, tmp_path: Path, template: str = "open-use", **extra: Any
+) -> dict[str, Any]:
     data = tmp_path / "spindle-vibration.csv"
     data.write_text("timestamp,rms_mm_s\n2026-01-01T00:00:00Z,1.2\n", encoding="utf-8")
     response = await provider.api.post(
         "/api/v1/assets",
-        json={"path": str(data), "title": "Spindle vibration", "description": "Vibration of spindle 3, 1 kHz",
-              "keywords": ["vibration", "spindle"], "template": template, **extra},
+        json={
+            "path": str(data),
+            "title": "Spindle vibration",
+            "description": "Vibration of spindle 3, 1 kHz",
+            "keywords": ["vibration", "spindle"],
+            "template": template,
+            **extra,
+        },
     )
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 import pytest
 
-PG_ADMIN_URL = os.environ.get("ALLMENDE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "ALLMENDE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def postgres_reachable() -> str | None:

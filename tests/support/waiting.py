@@ -10,7 +10,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float = 10.0) -> T:
+async def eventually(
+    probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float = 10.0
+) -> T:
     """Poll ``probe`` until ``done(result)``; fail with the last result after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:

@@ -64,7 +64,10 @@ async def create_asset(body: AssetIn, request: Request, caller: Admin) -> dict[s
         asset, offer = add_asset(
             session,
             NewAsset(Path(body.path), body.title, body.description, tuple(body.keywords), body.media_type),
-            policy, actor=caller.actor, template=template, review_required=body.review_required,
+            policy,
+            actor=caller.actor,
+            template=template,
+            review_required=body.review_required,
         )
         return {"asset": asset_view(asset), "offer": offer_view(offer)}
 
@@ -90,7 +93,9 @@ async def unpublish_offer(offer_id: str, request: Request, caller: Admin) -> dic
     return await _set_published(request, offer_id, False, caller)
 
 
-async def _set_published(request: Request, offer_id: str, published: bool, caller: ApiCaller) -> dict[str, Any]:
+async def _set_published(
+    request: Request, offer_id: str, published: bool, caller: ApiCaller
+) -> dict[str, Any]:
     node = node_of(request)
     try:
         return await in_transaction(
@@ -109,7 +114,11 @@ async def policy_templates(_: Reader, lang: Literal["en", "de"] = "en") -> list[
             "title": t.title_de if lang == "de" else t.title_en,
             "summary": t.summary_de if lang == "de" else t.summary_en,
             "parameters": [
-                {"name": p.name, "default": p.default, "description": p.description_de if lang == "de" else p.description_en}
+                {
+                    "name": p.name,
+                    "default": p.default,
+                    "description": p.description_de if lang == "de" else p.description_en,
+                }
                 for p in t.parameters
             ],
         }

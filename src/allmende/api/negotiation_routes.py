@@ -36,8 +36,12 @@ class OfferIn(BaseModel):
 
 @router.get("/negotiations", tags=["negotiations"])
 async def list_negotiations(
-    request: Request, _: Reader, state: str | None = None, role: Literal["provider", "consumer"] | None = None,
-    review: bool | None = None, limit: int = 200,
+    request: Request,
+    _: Reader,
+    state: str | None = None,
+    role: Literal["provider", "consumer"] | None = None,
+    review: bool | None = None,
+    limit: int = 200,
 ) -> list[dict[str, Any]]:
     node = node_of(request)
     query = select(NegotiationRecord).order_by(NegotiationRecord.created_at.desc()).limit(min(limit, 1000))
@@ -79,10 +83,17 @@ async def start_negotiation(body: StartIn, request: Request, caller: Admin) -> d
     if found is None:
         raise ApiProblem(404, f"{body.address} offers no {body.offer_id} to this node")
     dataset, offer = found
-    return await _decide(request, lambda s: node.consumer.start(
-        s, provider_did=remote.provider_did, provider_url=remote.dsp_url, offer=offer,
-        dataset_id=str(dataset["@id"]), actor=caller.actor,
-    ))
+    return await _decide(
+        request,
+        lambda s: node.consumer.start(
+            s,
+            provider_did=remote.provider_did,
+            provider_url=remote.dsp_url,
+            offer=offer,
+            dataset_id=str(dataset["@id"]),
+            actor=caller.actor,
+        ),
+    )
 
 
 @router.post("/negotiations/{negotiation_id}/agree", tags=["negotiations"])
@@ -93,7 +104,9 @@ async def agree(negotiation_id: str, request: Request, caller: Admin) -> dict[st
 
 
 @router.post("/negotiations/{negotiation_id}/counter-offer", tags=["negotiations"])
-async def counter_offer(negotiation_id: str, body: OfferIn, request: Request, caller: Admin) -> dict[str, Any]:
+async def counter_offer(
+    negotiation_id: str, body: OfferIn, request: Request, caller: Admin
+) -> dict[str, Any]:
     """Provider or consumer: answer with other terms."""
     node = node_of(request)
 
@@ -110,7 +123,9 @@ async def counter_offer(negotiation_id: str, body: OfferIn, request: Request, ca
 async def decline(negotiation_id: str, body: ReasonIn, request: Request, caller: Admin) -> dict[str, Any]:
     """Provider: decline with a reason (the negotiation ends TERMINATED)."""
     node = node_of(request)
-    return await _decide(request, lambda s: node.provider.decline(s, negotiation_id, body.reason, caller.actor))
+    return await _decide(
+        request, lambda s: node.provider.decline(s, negotiation_id, body.reason, caller.actor)
+    )
 
 
 @router.post("/negotiations/{negotiation_id}/accept", tags=["negotiations"])

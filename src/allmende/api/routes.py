@@ -25,19 +25,29 @@ async def node_info(request: Request, caller: Reader) -> dict[str, Any]:
     """Who this node is and where it listens."""
     node = node_of(request)
     return {
-        "name": node.name, "did": node.did, "publicUrl": node.base_url, "dspUrl": node.dsp_url,
-        "version": __version__, "role": caller.role,
+        "name": node.name,
+        "did": node.did,
+        "publicUrl": node.base_url,
+        "dspUrl": node.dsp_url,
+        "version": __version__,
+        "role": caller.role,
     }
 
 
 @router.get("/audit", tags=["audit"])
 async def audit_log(
-    request: Request, _: Reader, after: int = 0, limit: int = 200, event: str | None = None,
+    request: Request,
+    _: Reader,
+    after: int = 0,
+    limit: int = 200,
+    event: str | None = None,
     subject: str | None = None,
 ) -> list[dict[str, Any]]:
     """Audit entries after ``after`` (by sequence number), oldest first."""
     node = node_of(request)
-    query = select(AuditRecord).where(AuditRecord.seq > after).order_by(AuditRecord.seq).limit(min(limit, 5000))
+    query = (
+        select(AuditRecord).where(AuditRecord.seq > after).order_by(AuditRecord.seq).limit(min(limit, 5000))
+    )
     if event:
         query = query.where(AuditRecord.event == event)
     if subject:
@@ -51,7 +61,8 @@ async def audit_verify(request: Request, _: Reader) -> dict[str, Any]:
     node = node_of(request)
     report = await in_read(node, audit.verify)
     return {
-        "ok": report.ok, "entries": report.entries,
+        "ok": report.ok,
+        "entries": report.entries,
         "problems": [{"seq": p.seq, "reason": p.reason} for p in report.problems],
     }
 

@@ -68,10 +68,14 @@ def verify_chain(entries: Iterable[tuple[AuditEntry, str]]) -> list[ChainProblem
                 ChainProblem(entry.seq, f"sequence gap: expected entry {expected_seq}, found {entry.seq}")
             )
         if entry.prev_hash != expected_prev:
-            problems.append(ChainProblem(entry.seq, "link broken: prev_hash is not the previous entry's hash"))
+            problems.append(
+                ChainProblem(entry.seq, "link broken: prev_hash is not the previous entry's hash")
+            )
         actual = entry_hash(entry)
         if actual != stored_hash:
-            problems.append(ChainProblem(entry.seq, "entry was modified: its content does not match its hash"))
+            problems.append(
+                ChainProblem(entry.seq, "entry was modified: its content does not match its hash")
+            )
         expected_prev = stored_hash
         expected_seq = entry.seq + 1
     return problems

@@ -89,7 +89,9 @@ def verify(session: Session, batch: int = 5000) -> VerifyReport:
 
     def stream() -> Any:
         nonlocal count
-        result = session.execute(select(AuditRecord).order_by(AuditRecord.seq).execution_options(yield_per=batch))
+        result = session.execute(
+            select(AuditRecord).order_by(AuditRecord.seq).execution_options(yield_per=batch)
+        )
         for record in result.scalars():
             count += 1
             yield as_entry(record), record.entry_hash

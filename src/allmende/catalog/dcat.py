@@ -67,8 +67,13 @@ def build_catalog(
     }
     if entries:
         catalog["dataset"] = [
-            build_dataset(entry, publisher=publisher, service_id=service_id, endpoint_url=endpoint_url,
-                          include_context=False)
+            build_dataset(
+                entry,
+                publisher=publisher,
+                service_id=service_id,
+                endpoint_url=endpoint_url,
+                include_context=False,
+            )
             for entry in entries
         ]
     validate_message(catalog, "Catalog")
@@ -118,15 +123,19 @@ def _distribution(
         "dcat:accessURL": {"@id": _require_http_url(endpoint_url, "endpoint_url")},
     }
     if entry.media_type is not None:
-        distribution["dcat:mediaType"] = {"@id": IANA_MEDIA_TYPES + _media_type(entry.media_type),
-                                          "@type": "dct:MediaType"}
+        distribution["dcat:mediaType"] = {
+            "@id": IANA_MEDIA_TYPES + _media_type(entry.media_type),
+            "@type": "dct:MediaType",
+        }
     if entry.byte_size is not None:
         if isinstance(entry.byte_size, bool) or entry.byte_size < 0:
             raise CatalogEntryError(f"byte_size must be a non-negative integer, got {entry.byte_size!r}")
         distribution["dcat:byteSize"] = {"@value": str(entry.byte_size), "@type": "xsd:nonNegativeInteger"}
     if entry.license_url is not None:
-        distribution["dct:license"] = {"@id": _require_http_url(entry.license_url, "license_url"),
-                                       "@type": "dct:LicenseDocument"}
+        distribution["dct:license"] = {
+            "@id": _require_http_url(entry.license_url, "license_url"),
+            "@type": "dct:LicenseDocument",
+        }
     return distribution
 
 
@@ -148,8 +157,10 @@ def _agent(publisher: PublisherInfo) -> dict[str, Any]:
         FOAF + "name": _text(publisher.name, "publisher name"),
     }
     if publisher.homepage is not None:
-        agent[FOAF + "homepage"] = {"@id": _require_http_url(publisher.homepage, "publisher.homepage"),
-                                    "@type": FOAF + "Document"}
+        agent[FOAF + "homepage"] = {
+            "@id": _require_http_url(publisher.homepage, "publisher.homepage"),
+            "@type": FOAF + "Document",
+        }
     return agent
 
 

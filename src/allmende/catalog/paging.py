@@ -42,8 +42,11 @@ def _integer(query: Mapping[str, str], name: str, default: int) -> int:
 def page_url(base_url: str, offset: int, limit: int) -> str:
     """``base_url`` with its ``offset`` and ``limit`` query parameters set (other parameters kept)."""
     parts = urlsplit(base_url)
-    kept = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True)
-            if key not in ("offset", "limit")]
+    kept = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if key not in ("offset", "limit")
+    ]
     query = urlencode([*kept, ("offset", str(offset)), ("limit", str(limit))])
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 

@@ -14,7 +14,9 @@ from allmende.policy.templates import TEMPLATES, get_template
 DEFAULT_TEMPLATE = "open-use"
 
 
-def policy_from_argument(value: str | None, *, assigner: str, target: str, params: dict[str, str] | None = None) -> tuple[dict[str, Any], str | None]:
+def policy_from_argument(
+    value: str | None, *, assigner: str, target: str, params: dict[str, str] | None = None
+) -> tuple[dict[str, Any], str | None]:
     """(ODRL offer JSON, template name or None) for ``--policy TEMPLATE|FILE`` (default: open-use)."""
     value = value or DEFAULT_TEMPLATE
     if value in TEMPLATES:

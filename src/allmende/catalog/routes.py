@@ -43,8 +43,12 @@ async def catalog_request(request: Request) -> JSONResponse:
         node, lambda s: node.catalog.page(s, claims.issuer, offset=offset, limit=limit)
     )
     catalog = build_catalog(
-        entries, catalog_id=catalog_id(node), participant_id=node.did, publisher=publisher_of(node),
-        endpoint_url=node.dsp_url, title=f"Catalog of {node.name or node.did}",
+        entries,
+        catalog_id=catalog_id(node),
+        participant_id=node.did,
+        publisher=publisher_of(node),
+        endpoint_url=node.dsp_url,
+        title=f"Catalog of {node.name or node.did}",
         description=f"Datasets offered by {node.name or node.did} over the Dataspace Protocol.",
     )
     total = offset + len(entries) + (1 if has_more else 0)
@@ -66,7 +70,10 @@ async def dataset_request(dataset_id: str, request: Request) -> JSONResponse:
     if not entries:
         raise ProtocolProblem(404, [f"no dataset {dataset_id}"], error_type=ERROR)
     dataset = build_dataset(
-        entries[0], publisher=publisher_of(node), service_id=data_service_id(node.dsp_url),
-        endpoint_url=node.dsp_url, include_context=True,
+        entries[0],
+        publisher=publisher_of(node),
+        service_id=data_service_id(node.dsp_url),
+        endpoint_url=node.dsp_url,
+        include_context=True,
     )
     return JSONResponse(dataset)

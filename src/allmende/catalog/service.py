@@ -92,20 +92,37 @@ def add_asset(
     size, sha256 = _file_facts(path)
     now = utcnow()
     record = AssetRecord(
-        id=new_id(), title=asset.title.strip(), description=asset.description.strip(),
+        id=new_id(),
+        title=asset.title.strip(),
+        description=asset.description.strip(),
         keywords=sorted({k.strip() for k in asset.keywords if k.strip()}),
         media_type=asset.media_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream",
-        byte_size=size, sha256=sha256, source={"kind": "file", "path": str(path)}, created_at=now, modified_at=now,
+        byte_size=size,
+        sha256=sha256,
+        source={"kind": "file", "path": str(path)},
+        created_at=now,
+        modified_at=now,
     )
     session.add(record)
     offer = OfferRecord(
-        id=str(offer_policy["@id"]), asset_id=record.id, policy=offer_policy, access_policy=checked_access,
-        template=template, review_required=review_required, published=True, created_at=now,
+        id=str(offer_policy["@id"]),
+        asset_id=record.id,
+        policy=offer_policy,
+        access_policy=checked_access,
+        template=template,
+        review_required=review_required,
+        published=True,
+        created_at=now,
     )
     session.add(offer)
     session.flush()
-    audit.append(session, actor=actor, event="asset.published", subject=record.id,
-                 detail={"title": record.title, "offer": offer.id, "template": template, "sha256": sha256})
+    audit.append(
+        session,
+        actor=actor,
+        event="asset.published",
+        subject=record.id,
+        detail={"title": record.title, "offer": offer.id, "template": template, "sha256": sha256},
+    )
     return record, offer
 
 
@@ -115,7 +132,9 @@ def set_published(session: Session, offer_id: str, published: bool, *, actor: st
     if offer is None:
         raise CatalogError(f"no offer {offer_id}")
     offer.published = published
-    audit.append(session, actor=actor, event="offer.published" if published else "offer.withdrawn", subject=offer_id)
+    audit.append(
+        session, actor=actor, event="offer.published" if published else "offer.withdrawn", subject=offer_id
+    )
     return offer
 
 
@@ -175,7 +194,9 @@ class CatalogView:
         return [to_entry(asset, offers) for asset, offers in visible[:limit]], has_more
 
     @staticmethod
-    def _assets_with_offers(session: Session, cursor: int, batch: int, dataset_id: str | None) -> Sequence[AssetRecord]:
+    def _assets_with_offers(
+        session: Session, cursor: int, batch: int, dataset_id: str | None
+    ) -> Sequence[AssetRecord]:
         query = (
             select(AssetRecord)
             .where(AssetRecord.id.in_(select(OfferRecord.asset_id).where(OfferRecord.published.is_(True))))
@@ -201,7 +222,13 @@ class CatalogView:
 def to_entry(asset: AssetRecord, offers: Sequence[OfferRecord]) -> DatasetEntry:
     """The DCAT input record of an asset and its visible offers."""
     return DatasetEntry(
-        dataset_id=asset.id, title=asset.title, description=asset.description, keywords=tuple(asset.keywords),
-        media_type=asset.media_type, byte_size=asset.byte_size, issued=asset.created_at, modified=asset.modified_at,
+        dataset_id=asset.id,
+        title=asset.title,
+        description=asset.description,
+        keywords=tuple(asset.keywords),
+        media_type=asset.media_type,
+        byte_size=asset.byte_size,
+        issued=asset.created_at,
+        modified=asset.modified_at,
         offers=tuple(OfferEntry(offer_id=o.id, policy=o.policy) for o in offers),
     )

@@ -91,7 +91,7 @@ def _short(node: Node | None) -> str:
     if isinstance(node, URIRef):
         for prefix, namespace in _PREFIXES:
             if str(node).startswith(namespace):
-                return f"{prefix}:{str(node)[len(namespace):]}"
+                return f"{prefix}:{str(node)[len(namespace) :]}"
         return f"<{node}>"
     if isinstance(node, Literal):
         return repr(str(node))

@@ -60,7 +60,13 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease_seconds: flo
     earlier_pending = (
         select(func.count())
         .select_from(older)
-        .where(and_(older.process_id == OutboxRecord.process_id, older.status == PENDING, older.id < OutboxRecord.id))
+        .where(
+            and_(
+                older.process_id == OutboxRecord.process_id,
+                older.status == PENDING,
+                older.id < OutboxRecord.id,
+            )
+        )
         .scalar_subquery()
     )
     query = (
@@ -92,7 +98,9 @@ def next_due(session: Session) -> datetime | None:
 def mark_sent(session: Session, record_id: int, now: datetime) -> None:
     """Record a successful delivery."""
     session.execute(
-        update(OutboxRecord).where(OutboxRecord.id == record_id).values(status=SENT, sent_at=now, last_error=None)
+        update(OutboxRecord)
+        .where(OutboxRecord.id == record_id)
+        .values(status=SENT, sent_at=now, last_error=None)
     )
 
 

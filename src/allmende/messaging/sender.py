@@ -123,7 +123,10 @@ class OutboxSender:
     def _claim(self) -> list[OutboxRecord]:
         with self._db.transaction() as session:
             return outbox.claim_due(
-                session, now=utcnow(), limit=self._config.concurrency, lease_seconds=self._config.lease_seconds
+                session,
+                now=utcnow(),
+                limit=self._config.concurrency,
+                lease_seconds=self._config.lease_seconds,
             )
 
     def _seconds_until_due(self) -> float:
@@ -175,7 +178,9 @@ class OutboxSender:
             if not retryable:
                 outbox.mark_failed(session, record.id, attempts=attempts, error=error)
                 if handler is not None:
-                    handler.given_up(session, record.process_id, record.kind, f"peer rejected the message: {error}")
+                    handler.given_up(
+                        session, record.process_id, record.kind, f"peer rejected the message: {error}"
+                    )
                 return
             delay = outbox.retry_delay(attempts, self._config.retry_seconds, self._config.max_retry_seconds)
             next_at = now + timedelta(seconds=delay)

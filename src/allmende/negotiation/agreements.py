@@ -47,9 +47,13 @@ def agreement_matches_request(
     """Why an agreement received by the consumer does not match what it asked for (empty: it does)."""
     problems: list[str] = []
     if agreement.get("assignee") != consumer_did:
-        problems.append(f"agreement assignee is {agreement.get('assignee')!r}, not this node ({consumer_did})")
+        problems.append(
+            f"agreement assignee is {agreement.get('assignee')!r}, not this node ({consumer_did})"
+        )
     if agreement.get("assigner") != provider_did:
-        problems.append(f"agreement assigner is {agreement.get('assigner')!r}, not the provider ({provider_did})")
+        problems.append(
+            f"agreement assigner is {agreement.get('assigner')!r}, not the provider ({provider_did})"
+        )
     if requested.get("target") and agreement.get("target") != requested.get("target"):
         problems.append(f"agreement target {agreement.get('target')!r} is not the requested dataset")
     return problems
@@ -68,7 +72,9 @@ def declared_purposes(policy: Mapping[str, Any]) -> set[str]:
             if operand == "purpose" and node.get("operator") in ("eq", "isA", "isAnyOf", "isPartOf"):
                 right = node.get("rightOperand")
                 values = right if isinstance(right, list) else [right]
-                found.update(str(v.get("@id", v.get("@value")) if isinstance(v, Mapping) else v) for v in values)
+                found.update(
+                    str(v.get("@id", v.get("@value")) if isinstance(v, Mapping) else v) for v in values
+                )
             for key in ("permission", "constraint", "and", "or", "xone", "andSequence"):
                 if key in node:
                     walk(node[key])

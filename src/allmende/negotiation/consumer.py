@@ -16,7 +16,7 @@ from allmende.negotiation.provider import Signature
 from allmende.negotiation.records import AgreementRecord, NegotiationRecord
 from allmende.negotiation.states import Message, Role, State
 from allmende.policy.errors import PolicyError
-from allmende.policy.jsonld import policy_from_json, same_terms
+from allmende.policy.jsonld import policy_from_json
 from allmende.protocol.problems import bad_request
 
 
@@ -29,7 +29,13 @@ class ConsumerNegotiations:
     # --- started by our owner --------------------------------------------------------------------
 
     def start(
-        self, session: Session, *, provider_did: str, provider_url: str, offer: Mapping[str, Any], dataset_id: str,
+        self,
+        session: Session,
+        *,
+        provider_did: str,
+        provider_url: str,
+        offer: Mapping[str, Any],
+        dataset_id: str,
         actor: str,
     ) -> NegotiationRecord:
         """Ask ``provider_did`` at ``provider_url`` (its DSP base) for a contract on ``offer``."""
@@ -42,19 +48,42 @@ class ConsumerNegotiations:
             raise bad_request(f"invalid offer: {exc}") from None
         now = utcnow()
         record = NegotiationRecord(
-            id=new_pid(), role=Role.CONSUMER.value, state=State.REQUESTED.value, counterparty_did=provider_did,
-            counterparty_address=provider_url.rstrip("/"), offer_id=str(offer.get("@id")), dataset_id=dataset_id,
-            offer=requested, created_at=now, updated_at=now,
+            id=new_pid(),
+            role=Role.CONSUMER.value,
+            state=State.REQUESTED.value,
+            counterparty_did=provider_did,
+            counterparty_address=provider_url.rstrip("/"),
+            offer_id=str(offer.get("@id")),
+            dataset_id=dataset_id,
+            offer=requested,
+            created_at=now,
+            updated_at=now,
         )
         record.consumer_pid = record.id
         session.add(record)
         session.flush()
-        audit.append(session, actor=actor, event="negotiation.requested", subject=record.id,
-                     detail={"role": "consumer", "provider": provider_did, "offer": record.offer_id,
-                             "dataset": dataset_id, "consumerPid": record.consumer_pid})
+        audit.append(
+            session,
+            actor=actor,
+            event="negotiation.requested",
+            subject=record.id,
+            detail={
+                "role": "consumer",
+                "provider": provider_did,
+                "offer": record.offer_id,
+                "dataset": dataset_id,
+                "consumerPid": record.consumer_pid,
+            },
+        )
         queue(
-            session, self.env, record, Message.REQUEST, f"{record.counterparty_address}/negotiations/request",
-            messages.contract_request(consumer_pid=record.id, offer=requested, callback=self.env.callback_url),
+            session,
+            self.env,
+            record,
+            Message.REQUEST,
+            f"{record.counterparty_address}/negotiations/request",
+            messages.contract_request(
+                consumer_pid=record.id, offer=requested, callback=self.env.callback_url
+            ),
         )
         return record
 
@@ -63,12 +92,21 @@ class ConsumerNegotiations:
         record = self._own(session, negotiation_id)
         apply(session, record, Message.ACCEPTED, Role.CONSUMER, actor=actor)
         record.review_pending = False
-        queue(session, self.env, record, Message.ACCEPTED, self._provider_url(record, "events"),
-              messages.negotiation_event(provider_pid=record.provider_pid or "", consumer_pid=record.id,
-                                         event_type="ACCEPTED"))
+        queue(
+            session,
+            self.env,
+            record,
+            Message.ACCEPTED,
+            self._provider_url(record, "events"),
+            messages.negotiation_event(
+                provider_pid=record.provider_pid or "", consumer_pid=record.id, event_type="ACCEPTED"
+            ),
+        )
         return record
 
-    def counter_offer(self, session: Session, negotiation_id: str, offer: Mapping[str, Any], actor: str) -> NegotiationRecord:
+    def counter_offer(
+        self, session: Session, negotiation_id: str, offer: Mapping[str, Any], actor: str
+    ) -> NegotiationRecord:
         """Answer the provider's offer with other terms (OFFERED → REQUESTED)."""
         record = self._own(session, negotiation_id)
         requested = {**offer, "@type": "Offer", "target": record.dataset_id}
@@ -80,8 +118,16 @@ class ConsumerNegotiations:
         apply(session, record, Message.REQUEST, Role.CONSUMER, actor=actor)
         record.offer = requested
         record.review_pending = False
-        queue(session, self.env, record, Message.REQUEST, self._provider_url(record, "request"),
-              messages.contract_request(consumer_pid=record.id, provider_pid=record.provider_pid, offer=requested))
+        queue(
+            session,
+            self.env,
+            record,
+            Message.REQUEST,
+            self._provider_url(record, "request"),
+            messages.contract_request(
+                consumer_pid=record.id, provider_pid=record.provider_pid, offer=requested
+            ),
+        )
         return record
 
     def terminate(self, session: Session, negotiation_id: str, reason: str, actor: str) -> NegotiationRecord:
@@ -93,7 +139,9 @@ class ConsumerNegotiations:
 
     # --- incoming messages ------------------------------------------------------------------------
 
-    def receive_initial_offer(self, session: Session, caller: str, body: Mapping[str, Any], digest: str) -> tuple[dict[str, Any], bool]:
+    def receive_initial_offer(
+        self, session: Session, caller: str, body: Mapping[str, Any], digest: str
+    ) -> tuple[dict[str, Any], bool]:
         """A provider-initiated ContractOfferMessage: a new process awaiting our owner's decision."""
         provider_pid = str(body["providerPid"])
         existing = repository.by_counterparty_pid(session, Role.CONSUMER, provider_pid, caller)
@@ -106,20 +154,36 @@ class ConsumerNegotiations:
         self._check_offer(offer, provider_pid=provider_pid)
         now = utcnow()
         record = NegotiationRecord(
-            id=new_pid(), role=Role.CONSUMER.value, provider_pid=provider_pid, state=State.OFFERED.value,
-            counterparty_did=caller, counterparty_address=callback.rstrip("/"), offer_id=str(offer.get("@id")),
-            dataset_id=str(offer.get("target")) if offer.get("target") else None, offer=offer,
-            review_pending=True, review_note="the provider offers a contract", created_at=now, updated_at=now,
+            id=new_pid(),
+            role=Role.CONSUMER.value,
+            provider_pid=provider_pid,
+            state=State.OFFERED.value,
+            counterparty_did=caller,
+            counterparty_address=callback.rstrip("/"),
+            offer_id=str(offer.get("@id")),
+            dataset_id=str(offer.get("target")) if offer.get("target") else None,
+            offer=offer,
+            review_pending=True,
+            review_note="the provider offers a contract",
+            created_at=now,
+            updated_at=now,
         )
         record.consumer_pid = record.id
         session.add(record)
         session.flush()
-        audit.append(session, actor=caller, event="negotiation.offered", subject=record.id,
-                     detail={"role": "consumer", "providerPid": provider_pid, "consumerPid": record.id},
-                     message_digest=digest)
+        audit.append(
+            session,
+            actor=caller,
+            event="negotiation.offered",
+            subject=record.id,
+            detail={"role": "consumer", "providerPid": provider_pid, "consumerPid": record.id},
+            message_digest=digest,
+        )
         return self._state_body(record), True
 
-    def receive_offer(self, session: Session, caller: str, consumer_pid: str, body: Mapping[str, Any], digest: str) -> None:
+    def receive_offer(
+        self, session: Session, caller: str, consumer_pid: str, body: Mapping[str, Any], digest: str
+    ) -> None:
         """A counter-offer from the provider (REQUESTED → OFFERED); our owner decides."""
         record = repository.by_own_pid(session, Role.CONSUMER, consumer_pid, caller)
         self._adopt_provider_pid(record, body)
@@ -131,7 +195,12 @@ class ConsumerNegotiations:
         record.review_note = "the provider offers other terms"
 
     def receive_agreement(
-        self, session: Session, caller: str, consumer_pid: str, body: Mapping[str, Any], digest: str,
+        self,
+        session: Session,
+        caller: str,
+        consumer_pid: str,
+        body: Mapping[str, Any],
+        digest: str,
         signature: Signature | None,
     ) -> None:
         """ContractAgreementMessage: check it is what we asked for, store it, verify it."""
@@ -150,25 +219,57 @@ class ConsumerNegotiations:
             raise bad_request("; ".join(problems), **pids(record))
         if record.state == State.AGREED.value and record.agreement_id == agreement.get("@id"):
             return  # the same agreement delivered twice
-        apply(session, record, Message.AGREEMENT, Role.PROVIDER, actor=caller, digest=digest,
-              detail={"agreement": agreement.get("@id"), "agreementDigest": computed})
+        apply(
+            session,
+            record,
+            Message.AGREEMENT,
+            Role.PROVIDER,
+            actor=caller,
+            digest=digest,
+            detail={"agreement": agreement.get("@id"), "agreementDigest": computed},
+        )
         assert signature is not None
         now = utcnow()
         own_signature = self.env.sign_agreement(caller, str(agreement["@id"]), computed)
-        session.add(AgreementRecord(
-            id=str(agreement["@id"]), negotiation_id=record.id, role=Role.CONSUMER.value, provider_did=caller,
-            consumer_did=self.env.own_did, target=str(agreement.get("target")), policy=agreement, digest=computed,
-            provider_signature=signature.token, consumer_signature=own_signature, signed_at=now, finalized_at=None,
-        ))
+        session.add(
+            AgreementRecord(
+                id=str(agreement["@id"]),
+                negotiation_id=record.id,
+                role=Role.CONSUMER.value,
+                provider_did=caller,
+                consumer_did=self.env.own_did,
+                target=str(agreement.get("target")),
+                policy=agreement,
+                digest=computed,
+                provider_signature=signature.token,
+                consumer_signature=own_signature,
+                signed_at=now,
+                finalized_at=None,
+            )
+        )
         record.agreement_id = str(agreement["@id"])
         record.review_pending = False
-        apply(session, record, Message.VERIFICATION, Role.CONSUMER, actor=self.env.own_did,
-              detail={"agreement": record.agreement_id})
-        queue(session, self.env, record, Message.VERIFICATION, self._provider_url(record, "agreement/verification"),
-              messages.agreement_verification(provider_pid=record.provider_pid or "", consumer_pid=record.id),
-              token_claims={"agreement_signature": own_signature})
+        apply(
+            session,
+            record,
+            Message.VERIFICATION,
+            Role.CONSUMER,
+            actor=self.env.own_did,
+            detail={"agreement": record.agreement_id},
+        )
+        queue(
+            session,
+            self.env,
+            record,
+            Message.VERIFICATION,
+            self._provider_url(record, "agreement/verification"),
+            messages.agreement_verification(provider_pid=record.provider_pid or "", consumer_pid=record.id),
+            token_claims={"agreement_signature": own_signature},
+        )
 
-    def receive_event(self, session: Session, caller: str, consumer_pid: str, body: Mapping[str, Any], digest: str) -> None:
+    def receive_event(
+        self, session: Session, caller: str, consumer_pid: str, body: Mapping[str, Any], digest: str
+    ) -> None:
         """ContractNegotiationEventMessage: only FINALIZED may come from a provider."""
         record = repository.by_own_pid(session, Role.CONSUMER, consumer_pid, caller)
         self._adopt_provider_pid(record, body)
@@ -179,13 +280,22 @@ class ConsumerNegotiations:
         if agreement is not None:
             agreement.finalized_at = utcnow()
 
-    def receive_termination(self, session: Session, caller: str, consumer_pid: str, body: Mapping[str, Any], digest: str) -> None:
+    def receive_termination(
+        self, session: Session, caller: str, consumer_pid: str, body: Mapping[str, Any], digest: str
+    ) -> None:
         """ContractNegotiationTerminationMessage from the provider."""
         record = repository.by_own_pid(session, Role.CONSUMER, consumer_pid, caller)
         self._adopt_provider_pid(record, body)
         reasons = [str(r) for r in body.get("reason") or []]
-        apply(session, record, Message.TERMINATION, Role.PROVIDER, actor=caller, digest=digest,
-              detail={"reason": reasons})
+        apply(
+            session,
+            record,
+            Message.TERMINATION,
+            Role.PROVIDER,
+            actor=caller,
+            digest=digest,
+            detail={"reason": reasons},
+        )
         record.termination_reason = "terminated by the provider: " + ("; ".join(reasons) or "no reason given")
         record.review_pending = False
 

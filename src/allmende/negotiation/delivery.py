@@ -38,7 +38,13 @@ class NegotiationDelivery:
         if record is None or State(record.state) in TERMINAL:
             return
         role = Role(record.role)
-        apply(session, record, Message.TERMINATION, role, actor=self.env.own_did,
-              detail={"reason": reason, "undelivered": kind})
+        apply(
+            session,
+            record,
+            Message.TERMINATION,
+            role,
+            actor=self.env.own_did,
+            detail={"reason": reason, "undelivered": kind},
+        )
         record.termination_reason = reason
         record.review_pending = False

@@ -41,22 +41,31 @@ def contract_offer(
 
 def contract_agreement(*, provider_pid: str, consumer_pid: str, agreement: dict[str, Any]) -> dict[str, Any]:
     """ContractAgreementMessage."""
-    return _message("ContractAgreementMessage", providerPid=provider_pid, consumerPid=consumer_pid, agreement=agreement)
+    return _message(
+        "ContractAgreementMessage", providerPid=provider_pid, consumerPid=consumer_pid, agreement=agreement
+    )
 
 
 def agreement_verification(*, provider_pid: str, consumer_pid: str) -> dict[str, Any]:
     """ContractAgreementVerificationMessage."""
-    return _message("ContractAgreementVerificationMessage", providerPid=provider_pid, consumerPid=consumer_pid)
+    return _message(
+        "ContractAgreementVerificationMessage", providerPid=provider_pid, consumerPid=consumer_pid
+    )
 
 
 def negotiation_event(*, provider_pid: str, consumer_pid: str, event_type: str) -> dict[str, Any]:
     """ContractNegotiationEventMessage (ACCEPTED or FINALIZED)."""
     return _message(
-        "ContractNegotiationEventMessage", providerPid=provider_pid, consumerPid=consumer_pid, eventType=event_type
+        "ContractNegotiationEventMessage",
+        providerPid=provider_pid,
+        consumerPid=consumer_pid,
+        eventType=event_type,
     )
 
 
-def termination(*, provider_pid: str, consumer_pid: str, reason: str, code: str | None = None) -> dict[str, Any]:
+def termination(
+    *, provider_pid: str, consumer_pid: str, reason: str, code: str | None = None
+) -> dict[str, Any]:
     """ContractNegotiationTerminationMessage with a human-readable reason."""
     return _message(
         "ContractNegotiationTerminationMessage",
@@ -77,5 +86,9 @@ def negotiation_error(
 ) -> dict[str, Any]:
     """ContractNegotiationError."""
     return _message(
-        "ContractNegotiationError", providerPid=provider_pid, consumerPid=consumer_pid, code=code, reason=reasons
+        "ContractNegotiationError",
+        providerPid=provider_pid,
+        consumerPid=consumer_pid,
+        code=code,
+        reason=reasons,
     )

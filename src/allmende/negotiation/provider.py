@@ -93,8 +93,13 @@ class ProviderNegotiations:
             actor=caller,
             event="negotiation.requested",
             subject=record.id,
-            detail={"role": "provider", "offer": published.offer_id, "dataset": published.dataset_id,
-                    "providerPid": record.provider_pid, "consumerPid": consumer_pid},
+            detail={
+                "role": "provider",
+                "offer": published.offer_id,
+                "dataset": published.dataset_id,
+                "providerPid": record.provider_pid,
+                "consumerPid": consumer_pid,
+            },
             message_digest=digest,
         )
         self._decide(session, record, published, offer)
@@ -112,7 +117,9 @@ class ProviderNegotiations:
         record.offer = offer
         self._decide(session, record, published, offer)
 
-    def receive_event(self, session: Session, caller: str, provider_pid: str, body: Mapping[str, Any], digest: str) -> None:
+    def receive_event(
+        self, session: Session, caller: str, provider_pid: str, body: Mapping[str, Any], digest: str
+    ) -> None:
         """ContractNegotiationEventMessage: only ACCEPTED may come from a consumer."""
         record = repository.by_own_pid(session, Role.PROVIDER, provider_pid, caller)
         self._check_pids(record, body)
@@ -123,7 +130,12 @@ class ProviderNegotiations:
         self._agree(session, record, actor=self.env.own_did)
 
     def receive_verification(
-        self, session: Session, caller: str, provider_pid: str, body: Mapping[str, Any], digest: str,
+        self,
+        session: Session,
+        caller: str,
+        provider_pid: str,
+        body: Mapping[str, Any],
+        digest: str,
         signature: Signature | None,
     ) -> None:
         """ContractAgreementVerificationMessage: store the consumer's signature, then finalize."""
@@ -140,9 +152,15 @@ class ProviderNegotiations:
         if agreement is not None:
             agreement.finalized_at = utcnow()
         queue(
-            session, self.env, record, Message.FINALIZED, self._consumer_url(record, "events"),
+            session,
+            self.env,
+            record,
+            Message.FINALIZED,
+            self._consumer_url(record, "events"),
             messages.negotiation_event(
-                provider_pid=record.provider_pid or "", consumer_pid=record.consumer_pid or "", event_type="FINALIZED"
+                provider_pid=record.provider_pid or "",
+                consumer_pid=record.consumer_pid or "",
+                event_type="FINALIZED",
             ),
         )
 
@@ -153,8 +171,15 @@ class ProviderNegotiations:
         record = repository.by_own_pid(session, Role.PROVIDER, provider_pid, caller)
         self._check_pids(record, body)
         reasons = body.get("reason") or []
-        apply(session, record, Message.TERMINATION, Role.CONSUMER, actor=caller, digest=digest,
-              detail={"reason": reasons})
+        apply(
+            session,
+            record,
+            Message.TERMINATION,
+            Role.CONSUMER,
+            actor=caller,
+            digest=digest,
+            detail={"reason": reasons},
+        )
         record.termination_reason = "terminated by the consumer: " + "; ".join(str(r) for r in reasons)
         record.review_pending = False
 
@@ -170,7 +195,9 @@ class ProviderNegotiations:
         self._agree(session, record, actor=actor)
         return record
 
-    def counter_offer(self, session: Session, negotiation_id: str, offer: Mapping[str, Any], actor: str) -> NegotiationRecord:
+    def counter_offer(
+        self, session: Session, negotiation_id: str, offer: Mapping[str, Any], actor: str
+    ) -> NegotiationRecord:
         """The owner answers with other terms (a ContractOfferMessage)."""
         record = self._reviewable(session, negotiation_id)
         try:
@@ -183,8 +210,14 @@ class ProviderNegotiations:
         record.offer = offer
         record.review_pending = False
         queue(
-            session, self.env, record, Message.OFFER, self._consumer_url(record, "offers"),
-            messages.contract_offer(provider_pid=record.provider_pid or "", consumer_pid=record.consumer_pid, offer=offer),
+            session,
+            self.env,
+            record,
+            Message.OFFER,
+            self._consumer_url(record, "offers"),
+            messages.contract_offer(
+                provider_pid=record.provider_pid or "", consumer_pid=record.consumer_pid, offer=offer
+            ),
         )
         return record
 
@@ -199,7 +232,9 @@ class ProviderNegotiations:
 
     # --- internals -------------------------------------------------------------------------------
 
-    def _published(self, session: Session, offer: Mapping[str, Any], caller: str, **ids: str | None) -> PublishedOffer:
+    def _published(
+        self, session: Session, offer: Mapping[str, Any], caller: str, **ids: str | None
+    ) -> PublishedOffer:
         offer_id = offer.get("@id")
         published = self.offers.visible_offer(session, str(offer_id), caller) if offer_id else None
         if published is None:
@@ -209,14 +244,18 @@ class ProviderNegotiations:
             raise bad_request(f"offer {offer_id} is not an offer for dataset {target!r}", **ids)
         return published
 
-    def _decide(self, session: Session, record: NegotiationRecord, published: PublishedOffer, offer: dict[str, Any]) -> None:
+    def _decide(
+        self, session: Session, record: NegotiationRecord, published: PublishedOffer, offer: dict[str, Any]
+    ) -> None:
         """Agree on our own when the request repeats the published terms and the policy permits the caller."""
         try:
             repeats = same_terms(policy_from_json(offer), policy_from_json(published.policy))
         except PolicyError as exc:
             raise bad_request(f"invalid offer: {exc}", **pids(record)) from None
         if not repeats:
-            self._queue_review(session, record, "the consumer proposes terms that differ from the published offer")
+            self._queue_review(
+                session, record, "the consumer proposes terms that differ from the published offer"
+            )
             return
         if published.review_required or self.env.review_all_requests:
             self._queue_review(session, record, "the owner reviews every request for this offer")
@@ -235,38 +274,77 @@ class ProviderNegotiations:
             self._agree(session, record, actor=self.env.own_did)
             return
         reason = "the usage policy does not permit this request: " + "; ".join(decision.reasons)
-        apply(session, record, Message.TERMINATION, Role.PROVIDER, actor=self.env.own_did, detail={"reason": reason})
+        apply(
+            session,
+            record,
+            Message.TERMINATION,
+            Role.PROVIDER,
+            actor=self.env.own_did,
+            detail={"reason": reason},
+        )
         queue_termination(session, self.env, record, self._consumer_url(record, "termination"), reason)
 
     def _queue_review(self, session: Session, record: NegotiationRecord, note: str) -> None:
         record.review_pending = True
         record.review_note = note
-        audit.append(session, actor=self.env.own_did, event="negotiation.review_queued", subject=record.id,
-                     detail={"note": note})
+        audit.append(
+            session,
+            actor=self.env.own_did,
+            event="negotiation.review_queued",
+            subject=record.id,
+            detail={"note": note},
+        )
 
     def _agree(self, session: Session, record: NegotiationRecord, *, actor: str) -> None:
         offer = record.offer or {}
         agreement_id = new_pid()
         now = utcnow()
         agreement = build_agreement(
-            offer, agreement_id=agreement_id, target=record.dataset_id or str(offer.get("target")),
-            assigner=self.env.own_did, assignee=record.counterparty_did, timestamp=now,
+            offer,
+            agreement_id=agreement_id,
+            target=record.dataset_id or str(offer.get("target")),
+            assigner=self.env.own_did,
+            assignee=record.counterparty_did,
+            timestamp=now,
         )
         digest = agreement_digest(agreement)
         signature = self.env.sign_agreement(record.counterparty_did, agreement_id, digest)
-        apply(session, record, Message.AGREEMENT, Role.PROVIDER, actor=actor,
-              detail={"agreement": agreement_id, "agreementDigest": digest})
+        apply(
+            session,
+            record,
+            Message.AGREEMENT,
+            Role.PROVIDER,
+            actor=actor,
+            detail={"agreement": agreement_id, "agreementDigest": digest},
+        )
         record.agreement_id = agreement_id
         record.review_pending = False
-        session.add(AgreementRecord(
-            id=agreement_id, negotiation_id=record.id, role=Role.PROVIDER.value, provider_did=self.env.own_did,
-            consumer_did=record.counterparty_did, target=agreement["target"], policy=agreement, digest=digest,
-            provider_signature=signature, consumer_signature=None, signed_at=now, finalized_at=None,
-        ))
+        session.add(
+            AgreementRecord(
+                id=agreement_id,
+                negotiation_id=record.id,
+                role=Role.PROVIDER.value,
+                provider_did=self.env.own_did,
+                consumer_did=record.counterparty_did,
+                target=agreement["target"],
+                policy=agreement,
+                digest=digest,
+                provider_signature=signature,
+                consumer_signature=None,
+                signed_at=now,
+                finalized_at=None,
+            )
+        )
         queue(
-            session, self.env, record, Message.AGREEMENT, self._consumer_url(record, "agreement"),
+            session,
+            self.env,
+            record,
+            Message.AGREEMENT,
+            self._consumer_url(record, "agreement"),
             messages.contract_agreement(
-                provider_pid=record.provider_pid or "", consumer_pid=record.consumer_pid or "", agreement=agreement
+                provider_pid=record.provider_pid or "",
+                consumer_pid=record.consumer_pid or "",
+                agreement=agreement,
             ),
             token_claims={"agreement_signature": signature},
         )
@@ -276,7 +354,9 @@ class ProviderNegotiations:
         if record is None or record.role != Role.PROVIDER.value:
             raise bad_request(f"no provider negotiation {negotiation_id}")
         if record.state != State.REQUESTED.value:
-            raise bad_request(f"negotiation {negotiation_id} is {record.state}; only REQUESTED ones can be decided")
+            raise bad_request(
+                f"negotiation {negotiation_id} is {record.state}; only REQUESTED ones can be decided"
+            )
         return record
 
     @staticmethod

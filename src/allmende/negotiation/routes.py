@@ -49,8 +49,11 @@ async def initial_request(request: Request) -> JSONResponse:
     claims = await authenticate(request, ERROR)
     message = await read_message(request, "ContractRequestMessage", ERROR)
     if "providerPid" in message.body:
-        raise ProtocolProblem(400, ["an initial ContractRequestMessage must not carry a providerPid"],
-                              consumer_pid=str(message.body.get("consumerPid")))
+        raise ProtocolProblem(
+            400,
+            ["an initial ContractRequestMessage must not carry a providerPid"],
+            consumer_pid=str(message.body.get("consumerPid")),
+        )
     body, created = await in_transaction(
         node, lambda s: node.provider.receive_initial_request(s, claims.issuer, message.body, message.digest)
     )
@@ -72,7 +75,8 @@ async def counter_request(provider_pid: str, request: Request) -> Response:
     claims = await authenticate(request, ERROR)
     message = await read_message(request, "ContractRequestMessage", ERROR, provider_pid=provider_pid)
     await in_transaction(
-        node, lambda s: node.provider.receive_request(s, claims.issuer, provider_pid, message.body, message.digest)
+        node,
+        lambda s: node.provider.receive_request(s, claims.issuer, provider_pid, message.body, message.digest),
     )
     return _ok()
 
@@ -84,7 +88,8 @@ async def consumer_event(provider_pid: str, request: Request) -> Response:
     claims = await authenticate(request, ERROR)
     message = await read_message(request, "ContractNegotiationEventMessage", ERROR, provider_pid=provider_pid)
     await in_transaction(
-        node, lambda s: node.provider.receive_event(s, claims.issuer, provider_pid, message.body, message.digest)
+        node,
+        lambda s: node.provider.receive_event(s, claims.issuer, provider_pid, message.body, message.digest),
     )
     return _ok()
 
@@ -94,7 +99,9 @@ async def verification(provider_pid: str, request: Request) -> Response:
     """ContractAgreementVerificationMessage."""
     node = node_of(request)
     claims = await authenticate(request, ERROR)
-    message = await read_message(request, "ContractAgreementVerificationMessage", ERROR, provider_pid=provider_pid)
+    message = await read_message(
+        request, "ContractAgreementVerificationMessage", ERROR, provider_pid=provider_pid
+    )
     signature = await agreement_signature(node, claims, provider_pid=provider_pid)
     await in_transaction(
         node,
@@ -110,10 +117,14 @@ async def consumer_termination(provider_pid: str, request: Request) -> Response:
     """ContractNegotiationTerminationMessage from the consumer."""
     node = node_of(request)
     claims = await authenticate(request, ERROR)
-    message = await read_message(request, "ContractNegotiationTerminationMessage", ERROR, provider_pid=provider_pid)
+    message = await read_message(
+        request, "ContractNegotiationTerminationMessage", ERROR, provider_pid=provider_pid
+    )
     await in_transaction(
         node,
-        lambda s: node.provider.receive_termination(s, claims.issuer, provider_pid, message.body, message.digest),
+        lambda s: node.provider.receive_termination(
+            s, claims.issuer, provider_pid, message.body, message.digest
+        ),
     )
     return _ok()
 
@@ -128,8 +139,11 @@ async def initial_offer(request: Request) -> JSONResponse:
     claims = await authenticate(request, ERROR)
     message = await read_message(request, "ContractOfferMessage", ERROR)
     if "consumerPid" in message.body:
-        raise ProtocolProblem(400, ["an initial ContractOfferMessage must not carry a consumerPid"],
-                              provider_pid=str(message.body.get("providerPid")))
+        raise ProtocolProblem(
+            400,
+            ["an initial ContractOfferMessage must not carry a consumerPid"],
+            provider_pid=str(message.body.get("providerPid")),
+        )
     body, created = await in_transaction(
         node, lambda s: node.consumer.receive_initial_offer(s, claims.issuer, message.body, message.digest)
     )
@@ -151,7 +165,8 @@ async def provider_offer(consumer_pid: str, request: Request) -> Response:
     claims = await authenticate(request, ERROR)
     message = await read_message(request, "ContractOfferMessage", ERROR, consumer_pid=consumer_pid)
     await in_transaction(
-        node, lambda s: node.consumer.receive_offer(s, claims.issuer, consumer_pid, message.body, message.digest)
+        node,
+        lambda s: node.consumer.receive_offer(s, claims.issuer, consumer_pid, message.body, message.digest),
     )
     return _ok()
 
@@ -179,7 +194,8 @@ async def provider_event(consumer_pid: str, request: Request) -> Response:
     claims = await authenticate(request, ERROR)
     message = await read_message(request, "ContractNegotiationEventMessage", ERROR, consumer_pid=consumer_pid)
     await in_transaction(
-        node, lambda s: node.consumer.receive_event(s, claims.issuer, consumer_pid, message.body, message.digest)
+        node,
+        lambda s: node.consumer.receive_event(s, claims.issuer, consumer_pid, message.body, message.digest),
     )
     return _ok()
 
@@ -189,9 +205,13 @@ async def provider_termination(consumer_pid: str, request: Request) -> Response:
     """ContractNegotiationTerminationMessage from the provider."""
     node = node_of(request)
     claims = await authenticate(request, ERROR)
-    message = await read_message(request, "ContractNegotiationTerminationMessage", ERROR, consumer_pid=consumer_pid)
+    message = await read_message(
+        request, "ContractNegotiationTerminationMessage", ERROR, consumer_pid=consumer_pid
+    )
     await in_transaction(
         node,
-        lambda s: node.consumer.receive_termination(s, claims.issuer, consumer_pid, message.body, message.digest),
+        lambda s: node.consumer.receive_termination(
+            s, claims.issuer, consumer_pid, message.body, message.digest
+        ),
     )
     return _ok()

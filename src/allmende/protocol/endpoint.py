@@ -38,7 +38,9 @@ async def authenticate(request: Request, error_type: str) -> TokenClaims:
         )
     except TokenError as exc:
         raise ProtocolProblem(
-            401, [f"not authenticated: {exc.reason}"], error_type=error_type,
+            401,
+            [f"not authenticated: {exc.reason}"],
+            error_type=error_type,
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         ) from None
 
@@ -51,28 +53,41 @@ class IncomingMessage:
     digest: str
 
 
-async def read_message(request: Request, expected_type: str, error_type: str, **pids: str | None) -> IncomingMessage:
+async def read_message(
+    request: Request, expected_type: str, error_type: str, **pids: str | None
+) -> IncomingMessage:
     """Parse the body as JSON and validate it against the DSP schema of ``expected_type``; 400 otherwise."""
     raw = await request.body()
     if len(raw) > MAX_MESSAGE_BYTES:
-        raise ProtocolProblem(413, [f"message larger than {MAX_MESSAGE_BYTES} bytes"], error_type=error_type, **pids)  # type: ignore[arg-type]
+        raise ProtocolProblem(
+            413, [f"message larger than {MAX_MESSAGE_BYTES} bytes"], error_type=error_type, **pids
+        )  # type: ignore[arg-type]
     digest = content_digest(raw)
     sent_digest = request.headers.get("content-digest")
-    if sent_digest and "sha-256=" in sent_digest and digest not in [p.strip() for p in sent_digest.split(",")]:
+    if (
+        sent_digest
+        and "sha-256=" in sent_digest
+        and digest not in [p.strip() for p in sent_digest.split(",")]
+    ):
         raise ProtocolProblem(400, ["Content-Digest does not match the body"], error_type=error_type, **pids)  # type: ignore[arg-type]
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolProblem(400, [f"body is not valid JSON: {exc}"], error_type=error_type, **pids) from None  # type: ignore[arg-type]
+        raise ProtocolProblem(
+            400, [f"body is not valid JSON: {exc}"], error_type=error_type, **pids
+        ) from None  # type: ignore[arg-type]
     if not isinstance(body, dict):
         raise ProtocolProblem(400, ["body must be a JSON object"], error_type=error_type, **pids)  # type: ignore[arg-type]
     try:
         validate_message(body, expected_type)
     except SchemaViolation as exc:
         echo = {k: v for k, v in pids.items() if v} or {
-            "provider_pid": _text(body.get("providerPid")), "consumer_pid": _text(body.get("consumerPid"))
+            "provider_pid": _text(body.get("providerPid")),
+            "consumer_pid": _text(body.get("consumerPid")),
         }
-        raise ProtocolProblem(400, [f"invalid {expected_type}", *exc.errors], error_type=error_type, **echo) from None  # type: ignore[arg-type]
+        raise ProtocolProblem(
+            400, [f"invalid {expected_type}", *exc.errors], error_type=error_type, **echo
+        ) from None  # type: ignore[arg-type]
     return IncomingMessage(body, digest)
 
 

@@ -36,8 +36,11 @@ def json_equal(left: Any, right: Any) -> bool:
         return left.keys() == right.keys() and all(json_equal(left[key], right[key]) for key in left)
     if isinstance(left, list) and isinstance(right, list):
         return len(left) == len(right) and all(json_equal(a, b) for a, b in zip(left, right, strict=True))
-    return bool(left == right) and type(left) in (int, float, str, type(None)) and type(right) in (
-        int, float, str, type(None))
+    return (
+        bool(left == right)
+        and type(left) in (int, float, str, type(None))
+        and type(right) in (int, float, str, type(None))
+    )
 
 
 _TYPE_CHECKS: dict[str, InstanceCheck] = {
@@ -47,8 +50,10 @@ _TYPE_CHECKS: dict[str, InstanceCheck] = {
     "boolean": lambda value: isinstance(value, bool),
     "null": lambda value: value is None,
     "number": lambda value: isinstance(value, int | float) and not isinstance(value, bool),
-    "integer": lambda value: (isinstance(value, int) and not isinstance(value, bool))
-    or (isinstance(value, float) and value.is_integer()),
+    "integer": lambda value: (
+        (isinstance(value, int) and not isinstance(value, bool))
+        or (isinstance(value, float) and value.is_integer())
+    ),
 }
 
 
@@ -85,8 +90,11 @@ class SchemaCompiler:
             return lambda value: True
         if not isinstance(schema, dict):
             raise UnsupportedSchemaKeyword(f"schema form {schema!r} at {base_uri}")
-        checks = [self._keyword(key, argument, schema, base_uri) for key, argument in schema.items()
-                  if key not in _ANNOTATIONS]
+        checks = [
+            self._keyword(key, argument, schema, base_uri)
+            for key, argument in schema.items()
+            if key not in _ANNOTATIONS
+        ]
         return _all_of(checks) if checks else (lambda value: True)
 
     def _keyword(self, key: str, argument: Any, schema: dict[str, Any], base_uri: str) -> InstanceCheck:
@@ -111,8 +119,10 @@ class SchemaCompiler:
             return lambda value: not isinstance(value, dict) or all(name in value for name in names)
         if key == "properties":
             props = tuple((name, self._compile(sub, base_uri)) for name, sub in argument.items())
-            return lambda value: not isinstance(value, dict) or all(
-                check(value[name]) for name, check in props if name in value)
+            return lambda value: (
+                not isinstance(value, dict)
+                or all(check(value[name]) for name, check in props if name in value)
+            )
         if key == "items" and isinstance(argument, dict | bool):
             item_check = self._compile(argument, base_uri)
             return lambda value: not isinstance(value, list) or all(item_check(item) for item in value)

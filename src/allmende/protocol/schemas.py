@@ -85,8 +85,11 @@ def _repair_refs(node: Any) -> Any:
     """Rewrite the upstream ``#definitions/`` anchors to the JSON pointer ``#/definitions/``."""
     if isinstance(node, dict):
         return {
-            key: (value.replace("#definitions/", "#/definitions/") if key == "$ref" and isinstance(value, str)
-                  else _repair_refs(value))
+            key: (
+                value.replace("#definitions/", "#/definitions/")
+                if key == "$ref" and isinstance(value, str)
+                else _repair_refs(value)
+            )
             for key, value in node.items()
         }
     if isinstance(node, list):
