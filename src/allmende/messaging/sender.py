@@ -8,6 +8,7 @@ goes back to the domain that queued it (a :class:`DeliveryHandler`), in a new tr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -107,10 +108,8 @@ class OutboxSender:
                     continue
                 wait = await anyio.to_thread.run_sync(self._seconds_until_due)
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=wait)
-                except TimeoutError:
-                    pass
         finally:
             for task in list(self._in_flight):
                 task.cancel()

@@ -18,7 +18,7 @@ from allmende.negotiation.states import Message, Role, State
 from allmende.policy.errors import PolicyError
 from allmende.policy.evaluate import EvaluationContext, evaluate
 from allmende.policy.jsonld import policy_from_json, same_terms
-from allmende.protocol.problems import ProtocolProblem, bad_request
+from allmende.protocol.problems import bad_request
 
 
 @dataclass(frozen=True)
@@ -142,9 +142,13 @@ class ProviderNegotiations:
         record = repository.by_own_pid(session, Role.PROVIDER, provider_pid, caller)
         self._check_pids(record, body)
         agreement = repository.agreement_of(session, record)
-        if agreement is not None and signature is not None:
-            if signature.agreement_id != agreement.id or signature.digest != agreement.digest:
-                raise bad_request("the consumer's signature does not cover this agreement", **pids(record))
+        covers = (
+            agreement is None
+            or signature is None
+            or (signature.agreement_id == agreement.id and signature.digest == agreement.digest)
+        )
+        if not covers:
+            raise bad_request("the consumer's signature does not cover this agreement", **pids(record))
         apply(session, record, Message.VERIFICATION, Role.CONSUMER, actor=caller, digest=digest)
         if agreement is not None:
             agreement.consumer_signature = signature.token if signature else None
@@ -362,7 +366,7 @@ class ProviderNegotiations:
     @staticmethod
     def _check_pids(record: NegotiationRecord, body: Mapping[str, Any]) -> None:
         if body.get("consumerPid") not in (None, record.consumer_pid):
-            raise ProtocolProblem(400, ["consumerPid does not match this negotiation"], **pids(record))  # type: ignore[arg-type]
+            raise bad_request("consumerPid does not match this negotiation", **pids(record))
 
     @staticmethod
     def _consumer_url(record: NegotiationRecord, leaf: str) -> str:

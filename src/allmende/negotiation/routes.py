@@ -18,7 +18,9 @@ provider_router = APIRouter(prefix="/dsp/negotiations", tags=["DSP negotiation (
 consumer_router = APIRouter(prefix="/dsp/callback/negotiations", tags=["DSP negotiation (consumer callback)"])
 
 
-async def agreement_signature(node: Node, claims: TokenClaims, **pids: str | None) -> Signature | None:
+async def agreement_signature(
+    node: Node, claims: TokenClaims, *, provider_pid: str | None = None, consumer_pid: str | None = None
+) -> Signature | None:
     """The counterparty's agreement signature carried in its token (``agreement_signature``), verified."""
     token = claims.claims.get("agreement_signature")
     if token is None:
@@ -31,7 +33,12 @@ async def agreement_signature(node: Node, claims: TokenClaims, **pids: str | Non
         verify_jwt(str(token), await node.resolver.public_key(kid))
     except Exception as exc:  # any defect of the signature is the caller's error
         reason = getattr(exc, "reason", None) or str(exc)
-        raise ProtocolProblem(400, [f"invalid agreement signature: {reason}"], **pids) from None  # type: ignore[arg-type]
+        raise ProtocolProblem(
+            400,
+            [f"invalid agreement signature: {reason}"],
+            provider_pid=provider_pid,
+            consumer_pid=consumer_pid,
+        ) from None
     return Signature(str(token), str(decoded.claims.get("sub")), str(decoded.claims.get("agreement_digest")))
 
 

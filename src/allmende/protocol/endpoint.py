@@ -54,14 +54,28 @@ class IncomingMessage:
 
 
 async def read_message(
-    request: Request, expected_type: str, error_type: str, **pids: str | None
+    request: Request,
+    expected_type: str,
+    error_type: str,
+    *,
+    provider_pid: str | None = None,
+    consumer_pid: str | None = None,
 ) -> IncomingMessage:
     """Parse the body as JSON and validate it against the DSP schema of ``expected_type``; 400 otherwise."""
+
+    def problem(status: int, reasons: list[str], body: Any = None) -> ProtocolProblem:
+        echo = body if isinstance(body, dict) else {}
+        return ProtocolProblem(
+            status,
+            reasons,
+            error_type=error_type,
+            provider_pid=provider_pid or _text(echo.get("providerPid")),
+            consumer_pid=consumer_pid or _text(echo.get("consumerPid")),
+        )
+
     raw = await request.body()
     if len(raw) > MAX_MESSAGE_BYTES:
-        raise ProtocolProblem(
-            413, [f"message larger than {MAX_MESSAGE_BYTES} bytes"], error_type=error_type, **pids
-        )  # type: ignore[arg-type]
+        raise problem(413, [f"message larger than {MAX_MESSAGE_BYTES} bytes"])
     digest = content_digest(raw)
     sent_digest = request.headers.get("content-digest")
     if (
@@ -69,25 +83,17 @@ async def read_message(
         and "sha-256=" in sent_digest
         and digest not in [p.strip() for p in sent_digest.split(",")]
     ):
-        raise ProtocolProblem(400, ["Content-Digest does not match the body"], error_type=error_type, **pids)  # type: ignore[arg-type]
+        raise problem(400, ["Content-Digest does not match the body"])
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolProblem(
-            400, [f"body is not valid JSON: {exc}"], error_type=error_type, **pids
-        ) from None  # type: ignore[arg-type]
+        raise problem(400, [f"body is not valid JSON: {exc}"]) from None
     if not isinstance(body, dict):
-        raise ProtocolProblem(400, ["body must be a JSON object"], error_type=error_type, **pids)  # type: ignore[arg-type]
+        raise problem(400, ["body must be a JSON object"])
     try:
         validate_message(body, expected_type)
     except SchemaViolation as exc:
-        echo = {k: v for k, v in pids.items() if v} or {
-            "provider_pid": _text(body.get("providerPid")),
-            "consumer_pid": _text(body.get("consumerPid")),
-        }
-        raise ProtocolProblem(
-            400, [f"invalid {expected_type}", *exc.errors], error_type=error_type, **echo
-        ) from None  # type: ignore[arg-type]
+        raise problem(400, [f"invalid {expected_type}", *exc.errors], body) from None
     return IncomingMessage(body, digest)
 
 

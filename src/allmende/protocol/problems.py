@@ -38,11 +38,15 @@ class ProtocolProblem(Exception):
         return body
 
 
-def bad_request(reason: str, **pids: str | None) -> ProtocolProblem:
+def bad_request(
+    reason: str, *, provider_pid: str | None = None, consumer_pid: str | None = None
+) -> ProtocolProblem:
     """400: the message is invalid or not allowed in the current state."""
-    return ProtocolProblem(400, [reason], **pids)  # type: ignore[arg-type]
+    return ProtocolProblem(400, [reason], provider_pid=provider_pid, consumer_pid=consumer_pid)
 
 
-def not_found(reason: str, **pids: str | None) -> ProtocolProblem:
+def not_found(
+    reason: str, *, provider_pid: str | None = None, consumer_pid: str | None = None
+) -> ProtocolProblem:
     """404: unknown process, or one the caller is not a party of."""
-    return ProtocolProblem(404, [reason], **pids)  # type: ignore[arg-type]
+    return ProtocolProblem(404, [reason], provider_pid=provider_pid, consumer_pid=consumer_pid)

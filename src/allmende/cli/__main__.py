@@ -1,0 +1,5 @@
+"""``python -m allmende.cli``."""
+
+from allmende.cli.main import main
+
+main()

@@ -1,0 +1,112 @@
+"""The ``allmende`` command line: create, run and use a node."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from allmende import __version__
+from allmende.cli import catalog_commands, inspect_commands, policy_commands
+from allmende.cli.context import DataDirOption, fail, settings_for
+from allmende.setup_node import InitError, init_node
+
+app = typer.Typer(
+    help="Allmende: share data, software and know-how between companies over open standards.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(catalog_commands.asset_app, name="asset")
+app.add_typer(policy_commands.app, name="policy")
+app.add_typer(inspect_commands.audit_app, name="audit")
+app.command("catalog")(catalog_commands.catalog)
+app.command("negotiate")(catalog_commands.negotiate)
+app.command("negotiations")(inspect_commands.negotiations)
+app.command("agreements")(inspect_commands.agreements)
+app.command("review")(inspect_commands.review)
+console = Console()
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+@app.command()
+def init(
+    data_dir: Path = DataDirOption,
+    name: str = typer.Option(..., "--name", help="Your organisation's name, e.g. 'Feinteile KG'."),
+    url: str = typer.Option(..., "--url", help="Public base URL peers reach this node at."),
+    database_url: str = typer.Option(
+        None, "--database-url", help="PostgreSQL URL (default: SQLite in the data folder)."
+    ),
+    port: int = typer.Option(None, "--port", help="Port to serve on (default: the URL's port)."),
+) -> None:
+    """Create a node: keys, did:web identity, settings, database, API keys. Refuses to overwrite a node."""
+    try:
+        created = init_node(data_dir, name=name, public_url=url, database_url=database_url, port=port)
+    except (InitError, ValueError, OSError) as exc:
+        fail(str(exc))
+    console.print(f"[green]Created node[/green] {name} in {created.data_dir}")
+    console.print(f"  identity (did:web): {created.did}")
+    console.print(f"  admin API key:     {created.admin_key}")
+    console.print(f"  read-only API key: {created.read_key}")
+    console.print("  (both keys are also kept, readable only by you, in the data folder)")
+
+
+@app.command()
+def serve(
+    data_dir: Path = DataDirOption,
+    host: str = typer.Option(
+        None, "--host", help="Interface to listen on (default from settings: 127.0.0.1)."
+    ),
+    port: int = typer.Option(None, "--port", help="Port to listen on (default from settings)."),
+) -> None:
+    """Run the node (protocol endpoints, management API) until Ctrl-C."""
+    import uvicorn
+
+    from allmende.app import create_app
+    from allmende.node import Node
+    from allmende.store import migrate
+
+    settings = settings_for(data_dir)
+    try:
+        node = Node(settings)
+    except Exception as exc:
+        fail(f"cannot start the node: {exc}")
+    if not migrate.is_current(node.db):
+        migrate.upgrade(node.db)
+    listen_host = host or settings.host
+    listen_port = port or settings.port
+    console.print(f"Allmende node [bold]{node.name}[/bold] ({node.did})")
+    console.print(f"  listening on http://{listen_host}:{listen_port}  (public URL {node.base_url})")
+    config = uvicorn.Config(
+        create_app(node),
+        host=listen_host,
+        port=listen_port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
+    asyncio.run(_serve_until_signal(uvicorn.Server(config)))
+    console.print("node stopped")
+
+
+async def _serve_until_signal(server: Any) -> None:
+    """Serve until SIGINT/SIGTERM, then shut down gracefully (no traceback on Ctrl-C)."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+    server.capture_signals = contextlib.nullcontext  # our handlers above replace uvicorn's
+    await server.serve()
+
+
+def main() -> None:
+    """Entry point."""
+    app()
