@@ -481,3 +481,53 @@ async def test_CN_repeated_initial_request_is_idempotent(
     listed = (await case.node.api.get("/api/v1/negotiations")).json()
     assert [n["id"] for n in listed] == [case.provider_pid]
     await case.assert_state("REQUESTED")
+
+
+async def test_CN_pids_that_do_not_match_are_400(
+    make_node: NodeFactory, parties: PartyFactory, tmp_path: Path
+) -> None:
+    """A message whose consumerPid is not the process's, or an initial request with a providerPid: 400."""
+    case = await start(make_node, parties, tmp_path, review=True)
+    response = await case.send("termination", termination(case.provider_pid, new_pid(), "other pid"))
+    await case.assert_rejected(response, "REQUESTED")
+    initial = message(
+        "ContractRequestMessage",
+        providerPid=case.provider_pid,
+        consumerPid=new_pid(),
+        offer=case.offer,
+        callbackAddress=case.party.callback_url,
+    )
+    response = await case.party.send(
+        f"{case.node.node.dsp_url}/negotiations/request", initial, audience=case.node.did
+    )
+    assert_negotiation_error(response, 400)
+    assert len((await case.node.api.get("/api/v1/negotiations")).json()) == 1
+    await case.assert_state("REQUESTED")
+
+
+async def test_CN_agreement_rejected_by_the_consumer_ends_terminated(
+    make_node: NodeFactory, parties: PartyFactory, tmp_path: Path
+) -> None:
+    """When the consumer answers the node's agreement with 400, the node gives up: TERMINATED, reason kept."""
+    node = await make_node("Maschinenbau Muster GmbH", NODE_PORT)
+    await publish(node, tmp_path)
+    party = parties(PARTY_PORT)
+    party.answer("ContractAgreementMessage", 400)
+    catalog = (
+        await party.send(f"{node.node.dsp_url}/catalog/request", catalog_request(), audience=node.did)
+    ).json()
+    dataset = catalog["dataset"][0]
+    request = message(
+        "ContractRequestMessage",
+        consumerPid=new_pid(),
+        offer={**dataset["hasPolicy"][0], "target": dataset["@id"]},
+        callbackAddress=party.callback_url,
+    )
+    response = await party.send(f"{node.node.dsp_url}/negotiations/request", request, audience=node.did)
+    assert response.status_code == 201, response.text
+    provider_pid = response.json()["providerPid"]
+    rejected = await party.wait_for("ContractAgreementMessage")
+    assert rejected.valid and rejected.status == 400
+    await eventually(state_probe(node, provider_pid), lambda s: s == "TERMINATED")
+    view = await admin_view(node, provider_pid)
+    assert "400" in view["terminationReason"]

@@ -95,9 +95,8 @@ def review(
             print_json(rows)
             return
         for row in rows:
-            console.print(
-                f"{row['id']}  {row['role']}  {row['counterparty']}  offer {row['offerId']}: {row['reviewNote']}"
-            )
+            console.print(f"{row['id']}  {row['role']}  {row['counterparty']}")
+            console.print(f"    offer {row['offerId']}: {row['reviewNote']}")
         if not rows:
             console.print("nothing waits for your review")
         return

@@ -1,0 +1,294 @@
+"""Negotiation throughput: two nodes as real processes on loopback, each on its own SQLite.
+
+``python -m bench.negotiations [--seconds S] [--concurrency C] [--profile]`` — the provider
+publishes one open-use offer; the consumer runs full negotiations (REQUESTED → AGREED → VERIFIED
+→ FINALIZED), C in flight, each started with POST /api/v1/negotiations and detected as FINALIZED
+by polling the list endpoint in batches. Reports negotiations/s over the measured window and
+p50/p99 latency (start request to FINALIZED seen). Baseline in the same run: C concurrent
+authenticated GET /api/v1/node against the consumer. Also measures the remote-catalog fetch that
+every POST /api/v1/negotiations does first. ``--profile`` records the provider with py-spy.
+Target: ≥ 100 negotiations/s on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench._common import (
+    RESULTS,
+    free_port,
+    load_average,
+    machine,
+    median,
+    percentile,
+    spawn,
+    stop,
+    wait_ready,
+)
+
+TARGET_RATE = 100.0
+WARMUP_S = 2.0
+
+
+@dataclass(frozen=True)
+class NegotiationResult:
+    rate: float
+    p50_s: float
+    p99_s: float
+    finalized: int
+    failed: int
+    base_rate: float
+    catalog_p50_s: float
+    start_p50_s: float
+    catalog_rate: float
+    profile: Path | None
+
+    @property
+    def ratio(self) -> float:
+        return self.rate / self.base_rate
+
+    @property
+    def catalog_share(self) -> float:
+        """Share of the negotiation capacity spent on the catalog fetch (rate / catalog-only rate)."""
+        return self.rate / self.catalog_rate
+
+
+async def _hammer(
+    client: httpx.AsyncClient, method: str, url: str, body: Any, seconds: float, concurrency: int
+) -> tuple[float, list[float]]:
+    """Requests/s of ``concurrency`` loops doing one request each for ``seconds``."""
+    latencies: list[float] = []
+    deadline = time.monotonic() + seconds
+
+    async def loop() -> None:
+        while time.monotonic() < deadline:
+            t = time.monotonic()
+            response = await client.request(method, url, json=body)
+            response.raise_for_status()
+            latencies.append(time.monotonic() - t)
+
+    started = time.monotonic()
+    await asyncio.gather(*(loop() for _ in range(concurrency)))
+    return len(latencies) / (time.monotonic() - started), latencies
+
+
+async def _negotiate(
+    consumer: httpx.AsyncClient, provider_url: str, offer_id: str, seconds: float, concurrency: int
+) -> tuple[float, list[float], int, int]:
+    """Run negotiations for ``seconds``; (rate in the window after warm-up, latencies, done, failed)."""
+    pending: dict[str, asyncio.Future[str]] = {}
+    finished: list[tuple[float, float]] = []  # (time finalized, latency)
+    failed = 0
+    start = time.monotonic()
+    stop_at = start + seconds
+    polling = True
+
+    async def poller() -> None:
+        while polling or pending:
+            await asyncio.sleep(0.05)
+            if not pending:
+                continue
+            response = await consumer.get("/api/v1/negotiations", params={"role": "consumer", "limit": 200})
+            seen = {n["id"]: n["state"] for n in response.json()}
+            for negotiation_id, future in list(pending.items()):
+                state = seen.get(negotiation_id)
+                if state is None and not future.done():  # fell out of the newest 200: ask for it alone
+                    one = await consumer.get(f"/api/v1/negotiations/{negotiation_id}")
+                    state = one.json()["state"]
+                if state in ("FINALIZED", "TERMINATED") and not future.done():
+                    future.set_result(state)
+                    del pending[negotiation_id]
+
+    async def worker() -> None:
+        nonlocal failed
+        loop = asyncio.get_running_loop()
+        while time.monotonic() < stop_at:
+            t = time.monotonic()
+            response = await consumer.post(
+                "/api/v1/negotiations", json={"address": provider_url, "offer_id": offer_id}
+            )
+            if response.status_code != 201:
+                failed += 1
+                continue
+            future: asyncio.Future[str] = loop.create_future()
+            pending[response.json()["id"]] = future
+            try:
+                state = await asyncio.wait_for(future, timeout=60)
+            except TimeoutError:
+                failed += 1
+                continue
+            if state != "FINALIZED":
+                failed += 1
+                continue
+            now = time.monotonic()
+            finished.append((now, now - t))
+
+    poll_task = asyncio.create_task(poller())
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    polling = False
+    await poll_task
+    window = [(t, lat) for t, lat in finished if start + WARMUP_S <= t <= stop_at]
+    rate = len(window) / (stop_at - start - WARMUP_S)
+    return rate, [lat for _, lat in window], len(finished), failed
+
+
+async def _run(seconds: float, concurrency: int, profile: bool) -> NegotiationResult:
+    from allmende.setup_node import init_node
+
+    with tempfile.TemporaryDirectory(prefix="allmende-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        p_port, c_port = free_port(), free_port()
+        provider_url, consumer_url = f"http://127.0.0.1:{p_port}", f"http://127.0.0.1:{c_port}"
+        p_node = init_node(tmp / "provider", name="Provider", public_url=provider_url, port=p_port)
+        c_node = init_node(tmp / "consumer", name="Consumer", public_url=consumer_url, port=c_port)
+        pycache = tmp / "pycache"
+        procs = [
+            spawn(["-m", "bench._serve", str(tmp / "provider")], log=tmp / "provider.log", pycache=pycache),
+            spawn(["-m", "bench._serve", str(tmp / "consumer")], log=tmp / "consumer.log", pycache=pycache),
+        ]
+        spy: subprocess.Popen[bytes] | None = None
+        svg: Path | None = None
+        try:
+            wait_ready(p_port, procs[0])
+            wait_ready(c_port, procs[1])
+            data = tmp / "measurements.csv"
+            data.write_text("t,value\n0,1\n", encoding="utf-8")
+            limits = httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4)
+            async with (
+                httpx.AsyncClient(
+                    base_url=provider_url,
+                    headers={"Authorization": f"Bearer {p_node.admin_key}"},
+                    timeout=60,
+                ) as provider,
+                httpx.AsyncClient(
+                    base_url=consumer_url,
+                    headers={"Authorization": f"Bearer {c_node.admin_key}"},
+                    timeout=60,
+                    limits=limits,
+                ) as consumer,
+            ):
+                created = await provider.post(
+                    "/api/v1/assets",
+                    json={
+                        "path": str(data),
+                        "title": "Measurements",
+                        "description": "Benchmark data",
+                        "keywords": ["bench"],
+                        "template": "open-use",
+                    },
+                )
+                created.raise_for_status()
+                offer_id = created.json()["offer"]["id"]
+
+                base_rate, _ = await _hammer(consumer, "GET", "/api/v1/node", None, 5.0, concurrency)
+
+                # The remote-catalog fetch alone: serial latency, then throughput at the same concurrency.
+                catalog_body = {"address": provider_url}
+                serial: list[float] = []
+                for _ in range(30):
+                    t = time.monotonic()
+                    (await consumer.post("/api/v1/remote-catalogs", json=catalog_body)).raise_for_status()
+                    serial.append(time.monotonic() - t)
+                catalog_rate, _ = await _hammer(
+                    consumer, "POST", "/api/v1/remote-catalogs", catalog_body, 5.0, concurrency
+                )
+                # Serial start latency (includes the catalog fetch), one negotiation at a time.
+                starts: list[float] = []
+                for _ in range(20):
+                    t = time.monotonic()
+                    r = await consumer.post(
+                        "/api/v1/negotiations", json={"address": provider_url, "offer_id": offer_id}
+                    )
+                    r.raise_for_status()
+                    starts.append(time.monotonic() - t)
+                await asyncio.sleep(1.0)  # let those 20 finish before the measured run
+
+                if profile and shutil.which("py-spy") is not None:
+                    RESULTS.mkdir(parents=True, exist_ok=True)
+                    svg = RESULTS / "negotiations-provider.svg"
+                    spy = subprocess.Popen(
+                        [
+                            "py-spy", "record", "--pid", str(procs[0].pid), "-o", str(svg),
+                            "--duration", str(int(seconds)), "--rate", "200", "--nonblocking",
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )  # fmt: skip
+                rate, latencies, done, failed = await _negotiate(
+                    consumer, provider_url, offer_id, seconds, concurrency
+                )
+                if spy is not None:
+                    spy.wait(timeout=30)
+        finally:
+            for proc in procs:
+                stop(proc)
+    return NegotiationResult(
+        rate=rate,
+        p50_s=percentile(latencies, 50),
+        p99_s=percentile(latencies, 99),
+        finalized=done,
+        failed=failed,
+        base_rate=base_rate,
+        catalog_p50_s=median(serial),
+        start_p50_s=median(starts),
+        catalog_rate=catalog_rate,
+        profile=svg if svg is not None and svg.exists() else None,
+    )
+
+
+def measure(seconds: float = 20.0, concurrency: int = 32, profile: bool = False) -> NegotiationResult:
+    return asyncio.run(_run(seconds, concurrency, profile))
+
+
+def report(result: NegotiationResult) -> list[tuple[str, str, str, str]]:
+    rows = [
+        (
+            "negotiations/s (32 in flight)",
+            f"{result.rate:.1f}/s",
+            f"{result.ratio:.3f}x GET /api/v1/node ({result.base_rate:.0f}/s)",
+            f">= {TARGET_RATE:.0f}/s",
+        ),
+        (
+            "negotiation latency p50 / p99",
+            f"{result.p50_s * 1000:.0f} / {result.p99_s * 1000:.0f} ms",
+            f"{result.finalized} finalized, {result.failed} failed",
+            "",
+        ),
+        (
+            "remote catalog fetch (part of every start)",
+            f"{result.catalog_p50_s * 1000:.1f} ms p50 alone",
+            f"{result.catalog_p50_s / result.start_p50_s:.0%} of a serial start "
+            f"({result.start_p50_s * 1000:.1f} ms); {result.catalog_rate:.0f} fetches/s at 32 "
+            f"-> ~{result.catalog_share:.0%} of capacity",
+            "",
+        ),
+    ]
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.negotiations")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--profile", action="store_true", help="record the provider with py-spy")
+    args = parser.parse_args()
+    print(f"machine: {machine()}; load {load_average()}")
+    result = measure(args.seconds, args.concurrency, args.profile)
+    for name, figure, ratio, target in report(result):
+        print(f"{name}: {figure}  ({ratio}{'; target ' + target if target else ''})")
+    if result.profile is not None:
+        print(f"provider profile: {result.profile}")
+
+
+if __name__ == "__main__":
+    main()
