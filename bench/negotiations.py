@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from bench._common import (
     RESULTS,
@@ -51,6 +52,9 @@ class NegotiationResult:
     catalog_p50_s: float
     start_p50_s: float
     catalog_rate: float
+    provider_cpu_ms: float
+    consumer_cpu_ms: float
+    base_cpu_ms: float
     profile: Path | None
 
     @property
@@ -58,9 +62,19 @@ class NegotiationResult:
         return self.rate / self.base_rate
 
     @property
+    def cpu_bound_rate(self) -> float:
+        """Negotiations/s the two servers' CPU time allows on 2 free cores (load from others excluded)."""
+        return 2000.0 / (self.provider_cpu_ms + self.consumer_cpu_ms)
+
+    @property
     def catalog_share(self) -> float:
         """Share of the negotiation capacity spent on the catalog fetch (rate / catalog-only rate)."""
         return self.rate / self.catalog_rate
+
+
+def _cpu_s(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return float(times.user + times.system)
 
 
 async def _hammer(
@@ -190,7 +204,10 @@ async def _run(seconds: float, concurrency: int, profile: bool) -> NegotiationRe
                 created.raise_for_status()
                 offer_id = created.json()["offer"]["id"]
 
-                base_rate, _ = await _hammer(consumer, "GET", "/api/v1/node", None, 5.0, concurrency)
+                watched = [psutil.Process(proc.pid) for proc in procs]
+                cpu0 = _cpu_s(watched[1])
+                base_rate, base_lat = await _hammer(consumer, "GET", "/api/v1/node", None, 5.0, concurrency)
+                base_cpu_ms = (_cpu_s(watched[1]) - cpu0) * 1000 / len(base_lat)
 
                 # The remote-catalog fetch alone: serial latency, then throughput at the same concurrency.
                 catalog_body = {"address": provider_url}
@@ -224,9 +241,11 @@ async def _run(seconds: float, concurrency: int, profile: bool) -> NegotiationRe
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL,
                     )  # fmt: skip
+                cpu0 = [_cpu_s(w) for w in watched]
                 rate, latencies, done, failed = await _negotiate(
                     consumer, provider_url, offer_id, seconds, concurrency
                 )
+                cpu_ms = [(_cpu_s(w) - c) * 1000 / max(done, 1) for w, c in zip(watched, cpu0, strict=True)]
                 if spy is not None:
                     spy.wait(timeout=30)
         finally:
@@ -242,6 +261,9 @@ async def _run(seconds: float, concurrency: int, profile: bool) -> NegotiationRe
         catalog_p50_s=median(serial),
         start_p50_s=median(starts),
         catalog_rate=catalog_rate,
+        provider_cpu_ms=cpu_ms[0],
+        consumer_cpu_ms=cpu_ms[1],
+        base_cpu_ms=base_cpu_ms,
         profile=svg if svg is not None and svg.exists() else None,
     )
 
@@ -270,6 +292,13 @@ def report(result: NegotiationResult) -> list[tuple[str, str, str, str]]:
             f"{result.catalog_p50_s / result.start_p50_s:.0%} of a serial start "
             f"({result.start_p50_s * 1000:.1f} ms); {result.catalog_rate:.0f} fetches/s at 32 "
             f"-> ~{result.catalog_share:.0%} of capacity",
+            "",
+        ),
+        (
+            "server CPU per negotiation",
+            f"{result.provider_cpu_ms:.0f} ms provider + {result.consumer_cpu_ms:.0f} ms consumer",
+            f"{(result.provider_cpu_ms + result.consumer_cpu_ms) / result.base_cpu_ms:.0f}x one GET "
+            f"/api/v1/node ({result.base_cpu_ms:.1f} ms); 2-core ceiling ~{result.cpu_bound_rate:.0f}/s",
             "",
         ),
     ]

@@ -15,9 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-
-from allmende.loopback import InProcessNetwork
-from allmende.protocol.schemas import validate_message
 from tests.conftest import NodeFactory, RunningNode
 from tests.support.counterparty import Received, ScriptedParty, canonical_digest, new_pid
 from tests.support.dsp import (
@@ -34,6 +31,9 @@ from tests.support.dsp import (
     termination,
 )
 from tests.support.waiting import eventually
+
+from allmende.loopback import InProcessNetwork
+from allmende.protocol.schemas import validate_message
 
 pytestmark = pytest.mark.anyio
 
@@ -126,7 +126,12 @@ async def start(make_node: NodeFactory, parties: PartyFactory) -> Case:
 
 async def provider_offers(case: Case, purpose: str = "research") -> None:
     """The scripted provider sends a ContractOfferMessage: OFFERED, waiting for the owner."""
-    offer = {"@id": new_pid(), "@type": "Offer", "target": case.dataset_id, "permission": [purpose_rule(purpose)]}
+    offer = {
+        "@id": new_pid(),
+        "@type": "Offer",
+        "target": case.dataset_id,
+        "permission": [purpose_rule(purpose)],
+    }
     body = message(
         "ContractOfferMessage", providerPid=case.provider_pid, consumerPid=case.consumer_pid, offer=offer
     )
@@ -145,7 +150,10 @@ async def consumer_accepts(case: Case) -> None:
     received = await case.party.wait_for("ContractNegotiationEventMessage:ACCEPTED")
     assert received.valid, received.problems
     assert received.path == f"/dsp/negotiations/{case.provider_pid}/events"
-    assert (received.body["providerPid"], received.body["consumerPid"]) == (case.provider_pid, case.consumer_pid)
+    assert (received.body["providerPid"], received.body["consumerPid"]) == (
+        case.provider_pid,
+        case.consumer_pid,
+    )
     await case.assert_state("ACCEPTED")
 
 
@@ -158,7 +166,10 @@ async def consumer_counter_offers(case: Case) -> None:
     received = await case.party.wait_for("ContractRequestMessage", count=2)
     assert received.valid, received.problems
     assert received.path == f"/dsp/negotiations/{case.provider_pid}/request"
-    assert (received.body["providerPid"], received.body["consumerPid"]) == (case.provider_pid, case.consumer_pid)
+    assert (received.body["providerPid"], received.body["consumerPid"]) == (
+        case.provider_pid,
+        case.consumer_pid,
+    )
     assert received.body["offer"]["permission"] == counter["permission"]
     assert received.body["offer"]["target"] == case.dataset_id
     await case.assert_state("REQUESTED")
@@ -430,7 +441,9 @@ async def test_CN_C_request_rejected_by_the_provider_ends_terminated(
     assert len(party.messages("ContractRequestMessage")) == 1
 
 
-async def test_CN_C_request_retried_after_a_server_error(make_node: NodeFactory, parties: PartyFactory) -> None:
+async def test_CN_C_request_retried_after_a_server_error(
+    make_node: NodeFactory, parties: PartyFactory
+) -> None:
     """A 503 to the node's ContractRequestMessage is retried until the provider answers 201."""
     node = await make_node("Feinteile KG", NODE_PORT, outbox_retry_seconds=0.05)
     party = parties(PARTY_PORT)

@@ -1,4 +1,4 @@
-"""DSP TCK scenarios CN:01-01 .. CN:03-04: the node is the PROVIDER, a scripted consumer talks to it over HTTP.
+"""DSP TCK scenarios CN:01-01 .. CN:03-04: the node is the PROVIDER, a scripted consumer talks to it.
 
 The node's owner steers the provider's side through the management API: a request for an offer with
 ``review_required`` waits in the review queue, and "offer received" means the owner counter-offered
@@ -243,7 +243,7 @@ async def test_CN_01_02(make_node: NodeFactory, parties: PartyFactory, tmp_path:
 
 
 async def test_CN_01_03(make_node: NodeFactory, parties: PartyFactory, tmp_path: Path) -> None:
-    """Contract request, offer received, consumer accepted, provider agreement, consumer verified, finalized."""
+    """Request, offer received, consumer accepted, provider agreement, consumer verified, finalized."""
     case = await start(make_node, parties, tmp_path, review=True)
     offered = await offer_received(case)
     agreement = await consumer_accepts(case)
@@ -252,7 +252,7 @@ async def test_CN_01_03(make_node: NodeFactory, parties: PartyFactory, tmp_path:
 
 
 async def test_CN_01_04(make_node: NodeFactory, parties: PartyFactory, tmp_path: Path) -> None:
-    """Contract request, provider agreement, consumer verified, provider finalized (open-use: agreed at once)."""
+    """Contract request, provider agreement, consumer verified, provider finalized (open-use)."""
     case = await start(make_node, parties, tmp_path)
     agreement = await agreement_received(case)
     await consumer_verifies(case, agreement)
@@ -335,7 +335,7 @@ async def test_CN_02_07(make_node: NodeFactory, parties: PartyFactory, tmp_path:
 
 
 async def test_CN_03_01(make_node: NodeFactory, parties: PartyFactory, tmp_path: Path) -> None:
-    """Contract request, provider agreement, consumer verified, provider finalized, invalid consumer terminated."""
+    """Request, provider agreement, consumer verified, provider finalized, invalid consumer terminated."""
     case = await start(make_node, parties, tmp_path)
     agreement = await agreement_received(case)
     await consumer_verifies(case, agreement)

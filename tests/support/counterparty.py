@@ -25,7 +25,7 @@ import base64
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -186,12 +186,12 @@ class ScriptedParty:
 
     async def wait_for(self, message_type: str, count: int = 1, timeout: float = 10.0) -> Received:
         """The ``count``-th message of ``message_type``, once it arrived."""
-        found = await eventually(
+        found: list[Received] = await eventually(
             self._probe(message_type), lambda items: len(items) >= count, timeout=timeout
         )
         return found[count - 1]
 
-    def _probe(self, message_type: str) -> Any:
+    def _probe(self, message_type: str) -> Callable[[], Awaitable[list[Received]]]:
         async def probe() -> list[Received]:
             return self.messages(message_type)
 
