@@ -41,9 +41,7 @@ def spawn(
     if pycache is not None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(pycache)
-    return subprocess.Popen(
-        [sys.executable, *args], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env
-    )
+    return subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
 
 
 def wait_ready(port: int, proc: subprocess.Popen[bytes], *, timeout: float = 30.0) -> float:

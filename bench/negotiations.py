@@ -241,11 +241,13 @@ async def _run(seconds: float, concurrency: int, profile: bool) -> NegotiationRe
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL,
                     )  # fmt: skip
-                cpu0 = [_cpu_s(w) for w in watched]
+                cpu_start = [_cpu_s(w) for w in watched]
                 rate, latencies, done, failed = await _negotiate(
                     consumer, provider_url, offer_id, seconds, concurrency
                 )
-                cpu_ms = [(_cpu_s(w) - c) * 1000 / max(done, 1) for w, c in zip(watched, cpu0, strict=True)]
+                cpu_ms = [
+                    (_cpu_s(w) - c) * 1000 / max(done, 1) for w, c in zip(watched, cpu_start, strict=True)
+                ]
                 if spy is not None:
                     spy.wait(timeout=30)
         finally:

@@ -14,7 +14,9 @@ runner = CliRunner()
 
 def init(tmp_path: Path, name: str = "Maschinenbau Muster GmbH") -> Path:
     data_dir = tmp_path / "node"
-    result = runner.invoke(app, ["init", "--data-dir", str(data_dir), "--name", name, "--url", "http://127.0.0.1:8401"])
+    result = runner.invoke(
+        app, ["init", "--data-dir", str(data_dir), "--name", name, "--url", "http://127.0.0.1:8401"]
+    )
     assert result.exit_code == 0, result.output
     assert "did:web:127.0.0.1%3A8401" in result.output
     return data_dir
@@ -24,7 +26,9 @@ def test_init_creates_a_node_and_refuses_to_overwrite_it(tmp_path: Path) -> None
     data_dir = init(tmp_path)
     assert (data_dir / "node.json").is_file()
     assert oct((data_dir / "admin-api-key").stat().st_mode & 0o777) == "0o600"
-    again = runner.invoke(app, ["init", "--data-dir", str(data_dir), "--name", "X", "--url", "http://127.0.0.1:1"])
+    again = runner.invoke(
+        app, ["init", "--data-dir", str(data_dir), "--name", "X", "--url", "http://127.0.0.1:1"]
+    )
     assert again.exit_code == 1
     assert "refusing to overwrite" in again.output
     assert "Traceback" not in again.output
@@ -42,9 +46,25 @@ def test_asset_add_prints_ids_and_audits(tmp_path: Path) -> None:
     data_dir = init(tmp_path)
     csv = tmp_path / "spindle.csv"
     csv.write_text("t,v\n1,2\n", encoding="utf-8")
-    result = runner.invoke(app, ["asset", "add", str(csv), "--data-dir", str(data_dir), "--title", "Spindle",
-                                 "--description", "Vibration", "--keyword", "vibration",
-                                 "--policy", "machine-data-maintenance", "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "asset",
+            "add",
+            str(csv),
+            "--data-dir",
+            str(data_dir),
+            "--title",
+            "Spindle",
+            "--description",
+            "Vibration",
+            "--keyword",
+            "vibration",
+            "--policy",
+            "machine-data-maintenance",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     added = json.loads(result.output)
     assert added["asset"]["id"].startswith("urn:uuid:")
@@ -57,13 +77,39 @@ def test_asset_add_prints_ids_and_audits(tmp_path: Path) -> None:
 
 def test_asset_add_errors_are_clear(tmp_path: Path) -> None:
     data_dir = init(tmp_path)
-    missing = runner.invoke(app, ["asset", "add", str(tmp_path / "nope.csv"), "--data-dir", str(data_dir),
-                                  "--title", "T", "--description", "D"])
+    missing = runner.invoke(
+        app,
+        [
+            "asset",
+            "add",
+            str(tmp_path / "nope.csv"),
+            "--data-dir",
+            str(data_dir),
+            "--title",
+            "T",
+            "--description",
+            "D",
+        ],
+    )
     assert missing.exit_code == 1 and "not a readable file" in missing.output
     csv = tmp_path / "a.csv"
     csv.write_text("x", encoding="utf-8")
-    bad_policy = runner.invoke(app, ["asset", "add", str(csv), "--data-dir", str(data_dir), "--title", "T",
-                                     "--description", "D", "--policy", "no-such-template"])
+    bad_policy = runner.invoke(
+        app,
+        [
+            "asset",
+            "add",
+            str(csv),
+            "--data-dir",
+            str(data_dir),
+            "--title",
+            "T",
+            "--description",
+            "D",
+            "--policy",
+            "no-such-template",
+        ],
+    )
     assert bad_policy.exit_code == 1 and "neither a template" in bad_policy.output
     no_node = runner.invoke(app, ["negotiations", "--data-dir", str(tmp_path / "empty")])
     assert no_node.exit_code == 1 and "allmende init" in no_node.output
@@ -72,12 +118,31 @@ def test_asset_add_errors_are_clear(tmp_path: Path) -> None:
 def test_policy_templates_and_show_in_both_languages(tmp_path: Path) -> None:
     listed = runner.invoke(app, ["policy", "templates", "--json"])
     names = [t["name"] for t in json.loads(listed.output)]
-    assert {"open-use", "evaluation-only", "research-only", "time-limited", "machine-data-maintenance"} <= set(names)
+    assert {
+        "open-use",
+        "evaluation-only",
+        "research-only",
+        "time-limited",
+        "machine-data-maintenance",
+    } <= set(names)
     policy = tmp_path / "p.json"
-    policy.write_text(json.dumps({"@id": "urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427", "@type": "Offer",
-                                  "permission": [{"action": "use", "constraint": [
-                                      {"leftOperand": "purpose", "operator": "eq", "rightOperand": "research"}]}]}),
-                      encoding="utf-8")
+    policy.write_text(
+        json.dumps(
+            {
+                "@id": "urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+                "@type": "Offer",
+                "permission": [
+                    {
+                        "action": "use",
+                        "constraint": [
+                            {"leftOperand": "purpose", "operator": "eq", "rightOperand": "research"}
+                        ],
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     german = runner.invoke(app, ["policy", "show", str(policy), "--lang", "de"])
     assert german.exit_code == 0 and "Forschung" in german.output
     english = runner.invoke(app, ["policy", "show", str(policy), "--json"])

@@ -128,12 +128,6 @@ async def test_CAT_paging_link_next_walks_every_page_once(
     assert len(seen) == len(set(seen)) == 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the offer id of a template policy is derived from its terms "
-    "(policy/jsonld.py policy_to_json, uuid5 of terms_key), so a second asset with the same template "
-    "collides on offers.id: 500, not 201",
-)
 async def test_CAT_two_assets_with_the_same_template_are_both_published(
     make_node: NodeFactory, parties: PartyFactory, tmp_path: Path
 ) -> None:

@@ -24,8 +24,9 @@ def free_port() -> int:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "allmende.cli", *args], capture_output=True, text=True,
-                          timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "allmende.cli", *args], capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 @pytest.fixture
@@ -38,8 +39,13 @@ def two_served_nodes(tmp_path: Path) -> Iterator[dict[str, tuple[Path, str]]]:
             data_dir = tmp_path / key
             created = cli("init", "--data-dir", str(data_dir), "--name", name, "--url", url)
             assert created.returncode == 0, created.stderr
-            processes.append(subprocess.Popen([sys.executable, "-m", "allmende.cli", "serve", "--data-dir",
-                                               str(data_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "allmende.cli", "serve", "--data-dir", str(data_dir)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                )
+            )
             nodes[key] = (data_dir, url)
         for (_, url), process in zip(nodes.values(), processes, strict=True):
             deadline = time.monotonic() + 30
@@ -69,11 +75,26 @@ def two_served_nodes(tmp_path: Path) -> Iterator[dict[str, tuple[Path, str]]]:
 def test_open_use_offer_is_negotiated_between_real_processes(
     two_served_nodes: dict[str, tuple[Path, str]], tmp_path: Path
 ) -> None:
-    (provider_dir, provider_url), (consumer_dir, _) = two_served_nodes["provider"], two_served_nodes["consumer"]
+    (provider_dir, provider_url), (consumer_dir, _) = (
+        two_served_nodes["provider"],
+        two_served_nodes["consumer"],
+    )
     data = tmp_path / "spindle.csv"
     data.write_text("t,rms\n1,1.2\n", encoding="utf-8")
-    added = cli("asset", "add", str(data), "--data-dir", str(provider_dir), "--title", "Spindle vibration",
-                "--description", "RMS vibration", "--policy", "open-use", "--json")
+    added = cli(
+        "asset",
+        "add",
+        str(data),
+        "--data-dir",
+        str(provider_dir),
+        "--title",
+        "Spindle vibration",
+        "--description",
+        "RMS vibration",
+        "--policy",
+        "open-use",
+        "--json",
+    )
     assert added.returncode == 0, added.stderr
     offer_id = json.loads(added.stdout)["offer"]["id"]
 
@@ -81,7 +102,9 @@ def test_open_use_offer_is_negotiated_between_real_processes(
     assert catalog.returncode == 0, catalog.stderr
     assert json.loads(catalog.stdout)["catalog"]["dataset"][0]["hasPolicy"][0]["@id"] == offer_id
 
-    negotiated = cli("negotiate", provider_url, "--offer", offer_id, "--data-dir", str(consumer_dir), "--json")
+    negotiated = cli(
+        "negotiate", provider_url, "--offer", offer_id, "--data-dir", str(consumer_dir), "--json"
+    )
     assert negotiated.returncode == 0, negotiated.stderr
     assert json.loads(negotiated.stdout)["state"] == "FINALIZED"
 
@@ -97,5 +120,7 @@ def test_open_use_offer_is_negotiated_between_real_processes(
     for data_dir in (provider_dir, consumer_dir):
         assert cli("audit", "verify", "--data-dir", str(data_dir)).returncode == 0
 
-    unknown = cli("negotiate", provider_url, "--offer", "urn:uuid:no-such-offer", "--data-dir", str(consumer_dir))
+    unknown = cli(
+        "negotiate", provider_url, "--offer", "urn:uuid:no-such-offer", "--data-dir", str(consumer_dir)
+    )
     assert unknown.returncode == 1 and "offers no" in unknown.stderr

@@ -41,7 +41,9 @@ async def test_provider_outage_is_retried_until_it_returns(
 
     await eventually(probe, lambda n: n >= 2, timeout=10)
     network.add(provider.node.base_url, provider.app)  # type: ignore[attr-defined]
-    final = await eventually(lambda: negotiation(consumer, started.json()["id"]), lambda n: n["state"] == "FINALIZED")
+    final = await eventually(
+        lambda: negotiation(consumer, started.json()["id"]), lambda n: n["state"] == "FINALIZED"
+    )
     assert final["agreementId"]
 
 
@@ -56,8 +58,12 @@ async def test_consumer_restart_resumes_pending_messages(
     with consumer.node.db.transaction() as session:
         remote_offer = (await provider.api.get("/api/v1/offers")).json()[0]
         record = consumer.node.consumer.start(
-            session, provider_did=provider.did, provider_url=provider.node.dsp_url,
-            offer=remote_offer["policy"], dataset_id=remote_offer["assetId"], actor="test",
+            session,
+            provider_did=provider.did,
+            provider_url=provider.node.dsp_url,
+            offer=remote_offer["policy"],
+            dataset_id=remote_offer["assetId"],
+            actor="test",
         )
     assert record is not None
     # A new process of the same node (same data folder) picks the message up and finishes.
@@ -69,22 +75,31 @@ async def test_consumer_restart_resumes_pending_messages(
         async def state() -> str:
             with restarted.db.read() as session:
                 return str(restarted.consumer.state(session, provider.did, record.id)["state"])
+
         assert await eventually(state, lambda s: s == "FINALIZED") == "FINALIZED"
     finally:
         await restarted.stop()
     assert offer_id == remote_offer["id"]
 
 
-async def test_unreachable_peer_ends_in_terminated_with_a_reason(make_node: NodeFactory, tmp_path: Path) -> None:
+async def test_unreachable_peer_ends_in_terminated_with_a_reason(
+    make_node: NodeFactory, tmp_path: Path
+) -> None:
     consumer = await make_node(
         "Consumer", 8332, outbox_retry_seconds=0.05, outbox_max_retry_seconds=0.1, peer_deadline_seconds=0.5
     )
     with consumer.node.db.transaction() as session:
         record = consumer.node.consumer.start(
-            session, provider_did="did:web:127.0.0.1%3A8339", provider_url="http://127.0.0.1:8339/dsp",
-            offer={"@id": "urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427", "@type": "Offer",
-                   "permission": [{"action": "use"}]},
-            dataset_id="urn:uuid:2b4e28ba-2fa1-11d2-883f-0016d3cca427", actor="test",
+            session,
+            provider_did="did:web:127.0.0.1%3A8339",
+            provider_url="http://127.0.0.1:8339/dsp",
+            offer={
+                "@id": "urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+                "@type": "Offer",
+                "permission": [{"action": "use"}],
+            },
+            dataset_id="urn:uuid:2b4e28ba-2fa1-11d2-883f-0016d3cca427",
+            actor="test",
         )
     consumer.node.sender.wake()
     final = await eventually(lambda: negotiation(consumer, record.id), lambda n: n["state"] == "TERMINATED")

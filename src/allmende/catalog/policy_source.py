@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from allmende.catalog.service import CatalogError
+from allmende.catalog.service import CatalogError, new_id
 from allmende.policy.errors import PolicyError
 from allmende.policy.jsonld import policy_to_json
 from allmende.policy.templates import TEMPLATES, get_template
@@ -24,7 +24,9 @@ def policy_from_argument(
             policy = get_template(value).build(assigner, target, **(params or {}))
         except PolicyError as exc:
             raise CatalogError(f"template {value}: {exc}") from None
-        return policy_to_json(policy), value
+        built = policy_to_json(policy)
+        built["@id"] = new_id()  # every offer is its own, even when two assets share a template
+        return built, value
     path = Path(value)
     if not path.is_file():
         raise CatalogError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from allmende.store.base import Base
@@ -15,6 +15,7 @@ class AssetRecord(Base):
     """An asset: a file (later: folder, HTTP API, SQL query) of the owner's, with its DCAT metadata."""
 
     __tablename__ = "assets"
+    __table_args__ = (Index("ix_assets_created_at_id", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(80), primary_key=True)  # urn:uuid:..., also the dataset id
     title: Mapped[str] = mapped_column(String(500))
@@ -32,6 +33,7 @@ class OfferRecord(Base):
     """An offer: the asset with the contract policy it is offered under and who may see it."""
 
     __tablename__ = "offers"
+    __table_args__ = (Index("ix_offers_asset_id_published", "asset_id", "published"),)
 
     id: Mapped[str] = mapped_column(String(80), primary_key=True)  # urn:uuid:..., the ODRL Offer @id
     asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)

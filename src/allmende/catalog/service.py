@@ -89,6 +89,10 @@ def add_asset(
         raise CatalogError("description must not be empty")
     offer_policy = check_offer_policy(policy)
     checked_access = check_offer_policy(access_policy) if access_policy is not None else None
+    if session.get(OfferRecord, str(offer_policy["@id"])) is not None:
+        raise CatalogError(
+            f"an offer with the id {offer_policy['@id']} exists already; give the policy a new @id"
+        )
     size, sha256 = _file_facts(path)
     now = utcnow()
     record = AssetRecord(
@@ -170,7 +174,7 @@ class CatalogView:
         """
         visible: list[tuple[AssetRecord, list[OfferRecord]]] = []
         skipped = 0
-        batch = max(limit * 2, 50)
+        batch = limit + 1
         cursor = 0
         while len(visible) <= limit:
             assets = self._assets_with_offers(session, cursor, batch, dataset_id)
@@ -199,7 +203,11 @@ class CatalogView:
     ) -> Sequence[AssetRecord]:
         query = (
             select(AssetRecord)
-            .where(AssetRecord.id.in_(select(OfferRecord.asset_id).where(OfferRecord.published.is_(True))))
+            .where(
+                select(OfferRecord.id)
+                .where(OfferRecord.asset_id == AssetRecord.id, OfferRecord.published.is_(True))
+                .exists()
+            )
             .order_by(AssetRecord.created_at, AssetRecord.id)
         )
         if dataset_id is not None:
