@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -99,8 +100,6 @@ def _write_secret(path: Path, value: str) -> None:
 
 
 def _remove_partial(data_dir: Path, created_dir: bool) -> None:
-    import shutil
-
     for leaf in (
         SETTINGS_FILE,
         ADMIN_KEY_FILE,

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from allmende.app import create_app
+from allmende.loopback import InProcessNetwork
 from allmende.messaging.records import OutboxRecord
 from allmende.node import Node
 from allmende.settings import load_settings
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_provider_outage_is_retried_until_it_returns(
-    make_node: NodeFactory, tmp_path: Path, network: object
+    make_node: NodeFactory, tmp_path: Path, network: InProcessNetwork
 ) -> None:
     provider = await make_node("Provider", 8311)
     consumer = await make_node("Consumer", 8312, outbox_retry_seconds=0.05, outbox_max_retry_seconds=0.2)
@@ -29,7 +30,7 @@ async def test_provider_outage_is_retried_until_it_returns(
     )
     assert started.status_code == 201
     # Take the provider off the network right away: the request may not be delivered yet.
-    network.remove(provider.node.base_url)  # type: ignore[attr-defined]
+    network.remove(provider.node.base_url)
 
     def attempts() -> int:
         with consumer.node.db.read() as session:
@@ -40,7 +41,7 @@ async def test_provider_outage_is_retried_until_it_returns(
         return attempts()
 
     await eventually(probe, lambda n: n >= 2, timeout=10)
-    network.add(provider.node.base_url, provider.app)  # type: ignore[attr-defined]
+    network.add(provider.node.base_url, provider.app)
     final = await eventually(
         lambda: negotiation(consumer, started.json()["id"]), lambda n: n["state"] == "FINALIZED"
     )
@@ -48,7 +49,7 @@ async def test_provider_outage_is_retried_until_it_returns(
 
 
 async def test_consumer_restart_resumes_pending_messages(
-    make_node: NodeFactory, tmp_path: Path, network: object
+    make_node: NodeFactory, tmp_path: Path, network: InProcessNetwork
 ) -> None:
     provider = await make_node("Provider", 8321)
     consumer = await make_node("Consumer", 8322)
@@ -67,8 +68,8 @@ async def test_consumer_restart_resumes_pending_messages(
         )
     assert record is not None
     # A new process of the same node (same data folder) picks the message up and finishes.
-    restarted = Node(load_settings(consumer.created.data_dir, environ={}), transport=network.transport())  # type: ignore[attr-defined]
-    network.add(consumer.node.base_url, create_app(restarted, manage_lifecycle=False))  # type: ignore[attr-defined]
+    restarted = Node(load_settings(consumer.created.data_dir, environ={}), transport=network.transport())
+    network.add(consumer.node.base_url, create_app(restarted, manage_lifecycle=False))
     try:
         await restarted.start()
 

@@ -59,7 +59,7 @@ async def create_asset(body: AssetIn, request: Request, caller: Admin) -> dict[s
             policy, template = body.policy, None
         else:
             policy, template = policy_from_argument(
-                body.template, assigner=node.did, target="urn:uuid:pending", params=body.template_params
+                body.template, assigner=node.did, params=body.template_params
             )
         asset, offer = add_asset(
             session,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from allmende.api.auth import ApiCaller, admin, reader
 from allmende.api.errors import ApiProblem
@@ -110,7 +112,7 @@ async def counter_offer(
     """Provider or consumer: answer with other terms."""
     node = node_of(request)
 
-    def work(session: Any) -> NegotiationRecord:
+    def work(session: Session) -> NegotiationRecord:
         record = session.get(NegotiationRecord, negotiation_id)
         if record is not None and record.role == "consumer":
             return node.consumer.counter_offer(session, negotiation_id, body.offer, caller.actor)
@@ -140,7 +142,7 @@ async def terminate(negotiation_id: str, body: ReasonIn, request: Request, calle
     """Either role: end the negotiation with a reason."""
     node = node_of(request)
 
-    def work(session: Any) -> NegotiationRecord:
+    def work(session: Session) -> NegotiationRecord:
         record = session.get(NegotiationRecord, negotiation_id)
         if record is not None and record.role == "provider":
             return node.provider.decline(session, negotiation_id, body.reason, caller.actor)
@@ -149,7 +151,7 @@ async def terminate(negotiation_id: str, body: ReasonIn, request: Request, calle
     return await _decide(request, work)
 
 
-async def _decide(request: Request, work: Any) -> dict[str, Any]:
+async def _decide(request: Request, work: Callable[[Session], NegotiationRecord]) -> dict[str, Any]:
     node = node_of(request)
     try:
         record = await in_transaction(node, work)

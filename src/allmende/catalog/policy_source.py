@@ -12,16 +12,18 @@ from allmende.policy.jsonld import policy_to_json
 from allmende.policy.templates import TEMPLATES, get_template
 
 DEFAULT_TEMPLATE = "open-use"
+# Offers in the catalog carry no target (DSP); templates want one, so they get a placeholder.
+_NO_TARGET_YET = "urn:uuid:00000000-0000-0000-0000-000000000000"
 
 
 def policy_from_argument(
-    value: str | None, *, assigner: str, target: str, params: dict[str, str] | None = None
+    value: str | None, *, assigner: str, params: dict[str, str] | None = None
 ) -> tuple[dict[str, Any], str | None]:
     """(ODRL offer JSON, template name or None) for ``--policy TEMPLATE|FILE`` (default: open-use)."""
     value = value or DEFAULT_TEMPLATE
     if value in TEMPLATES:
         try:
-            policy = get_template(value).build(assigner, target, **(params or {}))
+            policy = get_template(value).build(assigner, _NO_TARGET_YET, **(params or {}))
         except PolicyError as exc:
             raise CatalogError(f"template {value}: {exc}") from None
         built = policy_to_json(policy)

@@ -11,7 +11,7 @@ from allmende.catalog.dcat import build_catalog, build_dataset, data_service_id
 from allmende.catalog.model import PublisherInfo
 from allmende.catalog.paging import PagingError, page_links, parse_paging
 from allmende.node import Node
-from allmende.protocol.endpoint import authenticate, in_read, node_of, read_message
+from allmende.protocol.endpoint import authenticate, in_read, node_of, receive
 from allmende.protocol.problems import ProtocolProblem
 
 ERROR = "CatalogError"
@@ -32,9 +32,7 @@ def catalog_id(node: Node) -> str:
 @router.post("/request")
 async def catalog_request(request: Request) -> JSONResponse:
     """CatalogRequestMessage → the Catalog as this caller may see it; ``?offset=&limit=`` pages it."""
-    node = node_of(request)
-    claims = await authenticate(request, ERROR)
-    await read_message(request, "CatalogRequestMessage", ERROR)
+    node, claims, _ = await receive(request, "CatalogRequestMessage", ERROR)
     try:
         offset, limit = parse_paging(request.query_params, default_limit=node.settings.catalog_page_size)
     except PagingError as exc:

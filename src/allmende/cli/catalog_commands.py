@@ -39,9 +39,7 @@ def asset_add(
     settings = settings_for(data_dir)
     actor = f"owner (cli on {settings.data_dir})"
     try:
-        policy_json, template = policy_from_argument(
-            policy, assigner=did_from_url(settings.public_url), target="urn:uuid:pending"
-        )
+        policy_json, template = policy_from_argument(policy, assigner=did_from_url(settings.public_url))
         with database(data_dir) as db, db.transaction() as session:
             asset, offer = add_asset(
                 session,

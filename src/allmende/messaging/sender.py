@@ -86,11 +86,7 @@ class OutboxSender:
 
     def wake(self) -> None:
         """Signal that new messages were committed (safe to call from any thread)."""
-        if self._loop is None:
-            return
-        if threading_is_loop_thread(self._loop):
-            self._wake.set()
-        else:
+        if self._loop is not None:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def run(self) -> None:
@@ -190,11 +186,3 @@ class OutboxSender:
                     handler.given_up(session, record.process_id, record.kind, reason)
                 return
             outbox.mark_retry(session, record.id, attempts=attempts, error=error, next_at=next_at)
-
-
-def threading_is_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:
-    """True when called on the thread that runs ``loop``."""
-    try:
-        return asyncio.get_running_loop() is loop
-    except RuntimeError:
-        return False

@@ -7,11 +7,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from allmende.audit import log as audit
 from allmende.clock import utcnow
 from allmende.negotiation import messages, repository
 from allmende.negotiation.agreements import agreement_digest, agreement_matches_request
-from allmende.negotiation.process import NegotiationEnv, apply, new_pid, pids, queue, queue_termination
+from allmende.negotiation.process import (
+    NegotiationEnv,
+    apply,
+    callback_of,
+    open_process,
+    pids,
+    queue,
+    queue_termination,
+)
 from allmende.negotiation.provider import Signature
 from allmende.negotiation.records import AgreementRecord, NegotiationRecord
 from allmende.negotiation.states import Message, Role, State
@@ -46,34 +53,17 @@ class ConsumerNegotiations:
             policy_from_json(requested)
         except PolicyError as exc:
             raise bad_request(f"invalid offer: {exc}") from None
-        now = utcnow()
-        record = NegotiationRecord(
-            id=new_pid(),
-            role=Role.CONSUMER.value,
-            state=State.REQUESTED.value,
+        record = open_process(
+            session,
+            role=Role.CONSUMER,
+            state=State.REQUESTED,
             counterparty_did=provider_did,
-            counterparty_address=provider_url.rstrip("/"),
+            counterparty_address=provider_url,
+            offer=requested,
             offer_id=str(offer.get("@id")),
             dataset_id=dataset_id,
-            offer=requested,
-            created_at=now,
-            updated_at=now,
-        )
-        record.consumer_pid = record.id
-        session.add(record)
-        session.flush()
-        audit.append(
-            session,
+            counterparty_pid=None,
             actor=actor,
-            event="negotiation.requested",
-            subject=record.id,
-            detail={
-                "role": "consumer",
-                "provider": provider_did,
-                "offer": record.offer_id,
-                "dataset": dataset_id,
-                "consumerPid": record.consumer_pid,
-            },
         )
         queue(
             session,
@@ -147,37 +137,22 @@ class ConsumerNegotiations:
         existing = repository.by_counterparty_pid(session, Role.CONSUMER, provider_pid, caller)
         if existing is not None:
             return self._state_body(existing), False
-        callback = body.get("callbackAddress")
-        if not isinstance(callback, str) or not callback.startswith(("http://", "https://")):
-            raise bad_request("callbackAddress must be an http(s) URL", provider_pid=provider_pid)
+        callback = callback_of(body, provider_pid=provider_pid)
         offer = dict(body["offer"])
         self._check_offer(offer, provider_pid=provider_pid)
-        now = utcnow()
-        record = NegotiationRecord(
-            id=new_pid(),
-            role=Role.CONSUMER.value,
-            provider_pid=provider_pid,
-            state=State.OFFERED.value,
-            counterparty_did=caller,
-            counterparty_address=callback.rstrip("/"),
-            offer_id=str(offer.get("@id")),
-            dataset_id=str(offer.get("target")) if offer.get("target") else None,
-            offer=offer,
-            review_pending=True,
-            review_note="the provider offers a contract",
-            created_at=now,
-            updated_at=now,
-        )
-        record.consumer_pid = record.id
-        session.add(record)
-        session.flush()
-        audit.append(
+        record = open_process(
             session,
+            role=Role.CONSUMER,
+            state=State.OFFERED,
+            counterparty_did=caller,
+            counterparty_address=callback,
+            offer=offer,
+            offer_id=str(offer.get("@id")),
+            dataset_id=str(offer["target"]) if offer.get("target") else None,
+            counterparty_pid=provider_pid,
             actor=caller,
-            event="negotiation.offered",
-            subject=record.id,
-            detail={"role": "consumer", "providerPid": provider_pid, "consumerPid": record.id},
-            message_digest=digest,
+            digest=digest,
+            review_note="the provider offers a contract",
         )
         return self._state_body(record), True
 

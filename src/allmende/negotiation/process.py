@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +43,68 @@ def new_pid() -> str:
 def pids(record: NegotiationRecord) -> dict[str, str | None]:
     """The record's pids as keyword arguments for errors."""
     return {"provider_pid": record.provider_pid, "consumer_pid": record.consumer_pid}
+
+
+def open_process(
+    session: Session,
+    *,
+    role: Role,
+    state: State,
+    counterparty_did: str,
+    counterparty_address: str,
+    offer: dict[str, Any],
+    offer_id: str | None,
+    dataset_id: str | None,
+    counterparty_pid: str | None,
+    actor: str,
+    digest: str | None = None,
+    review_note: str | None = None,
+) -> NegotiationRecord:
+    """Create a negotiation in ``state`` (our pid = its id) and audit its opening."""
+    now = utcnow()
+    pid = new_pid()
+    record = NegotiationRecord(
+        id=pid,
+        role=role.value,
+        provider_pid=pid if role is Role.PROVIDER else counterparty_pid,
+        consumer_pid=pid if role is Role.CONSUMER else counterparty_pid,
+        state=state.value,
+        counterparty_did=counterparty_did,
+        counterparty_address=counterparty_address.rstrip("/"),
+        offer_id=offer_id,
+        dataset_id=dataset_id,
+        offer=offer,
+        review_pending=review_note is not None,
+        review_note=review_note,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(record)
+    session.flush()
+    audit.append(
+        session,
+        actor=actor,
+        event=f"negotiation.{state.value.lower()}",
+        subject=record.id,
+        detail={
+            "role": role.value,
+            "counterparty": counterparty_did,
+            "offer": offer_id,
+            "dataset": dataset_id,
+            "providerPid": record.provider_pid,
+            "consumerPid": record.consumer_pid,
+        },
+        message_digest=digest,
+    )
+    return record
+
+
+def callback_of(body: Mapping[str, Any], **ids: str | None) -> str:
+    """The ``callbackAddress`` of an initial message; 400 unless it is an http(s) URL."""
+    callback = body.get("callbackAddress")
+    if not isinstance(callback, str) or not callback.startswith(("http://", "https://")):
+        raise bad_request("callbackAddress must be an http(s) URL", **ids)
+    return callback
 
 
 def apply(

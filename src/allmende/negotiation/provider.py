@@ -12,7 +12,16 @@ from allmende.audit import log as audit
 from allmende.clock import utcnow
 from allmende.negotiation import messages, repository
 from allmende.negotiation.agreements import agreement_digest, build_agreement, declared_purposes
-from allmende.negotiation.process import NegotiationEnv, apply, new_pid, pids, queue, queue_termination
+from allmende.negotiation.process import (
+    NegotiationEnv,
+    apply,
+    callback_of,
+    new_pid,
+    open_process,
+    pids,
+    queue,
+    queue_termination,
+)
 from allmende.negotiation.records import AgreementRecord, NegotiationRecord
 from allmende.negotiation.states import Message, Role, State
 from allmende.policy.errors import PolicyError
@@ -66,41 +75,21 @@ class ProviderNegotiations:
         existing = repository.by_counterparty_pid(session, Role.PROVIDER, consumer_pid, caller)
         if existing is not None:
             return self._state_body(existing), False
-        callback = body.get("callbackAddress")
-        if not isinstance(callback, str) or not callback.startswith(("http://", "https://")):
-            raise bad_request("callbackAddress must be an http(s) URL", consumer_pid=consumer_pid)
+        callback = callback_of(body, consumer_pid=consumer_pid)
         offer = dict(body["offer"])
         published = self._published(session, offer, caller, consumer_pid=consumer_pid)
-        now = utcnow()
-        record = NegotiationRecord(
-            id=new_pid(),
-            role=Role.PROVIDER.value,
-            consumer_pid=consumer_pid,
-            state=State.REQUESTED.value,
+        record = open_process(
+            session,
+            role=Role.PROVIDER,
+            state=State.REQUESTED,
             counterparty_did=caller,
-            counterparty_address=callback.rstrip("/"),
+            counterparty_address=callback,
+            offer=offer,
             offer_id=published.offer_id,
             dataset_id=published.dataset_id,
-            offer=offer,
-            created_at=now,
-            updated_at=now,
-        )
-        record.provider_pid = record.id
-        session.add(record)
-        session.flush()
-        audit.append(
-            session,
+            counterparty_pid=consumer_pid,
             actor=caller,
-            event="negotiation.requested",
-            subject=record.id,
-            detail={
-                "role": "provider",
-                "offer": published.offer_id,
-                "dataset": published.dataset_id,
-                "providerPid": record.provider_pid,
-                "consumerPid": consumer_pid,
-            },
-            message_digest=digest,
+            digest=digest,
         )
         self._decide(session, record, published, offer)
         return self._state_body(record), True

@@ -9,7 +9,7 @@ from allmende.identity import TokenError, decode_jwt, verify_jwt
 from allmende.identity.tokens import TokenClaims
 from allmende.negotiation.provider import Signature
 from allmende.node import Node
-from allmende.protocol.endpoint import authenticate, in_read, in_transaction, node_of, read_message
+from allmende.protocol.endpoint import authenticate, in_read, in_transaction, node_of, receive
 from allmende.protocol.problems import ProtocolProblem
 
 ERROR = "ContractNegotiationError"
@@ -52,9 +52,7 @@ def _ok() -> Response:
 @provider_router.post("/request", status_code=201)
 async def initial_request(request: Request) -> JSONResponse:
     """ContractRequestMessage starting a negotiation."""
-    node = node_of(request)
-    claims = await authenticate(request, ERROR)
-    message = await read_message(request, "ContractRequestMessage", ERROR)
+    node, claims, message = await receive(request, "ContractRequestMessage", ERROR)
     if "providerPid" in message.body:
         raise ProtocolProblem(
             400,
@@ -78,9 +76,7 @@ async def provider_state(provider_pid: str, request: Request) -> JSONResponse:
 @provider_router.post("/{provider_pid}/request")
 async def counter_request(provider_pid: str, request: Request) -> Response:
     """ContractRequestMessage on an existing negotiation (a counter-offer)."""
-    node = node_of(request)
-    claims = await authenticate(request, ERROR)
-    message = await read_message(request, "ContractRequestMessage", ERROR, provider_pid=provider_pid)
+    node, claims, message = await receive(request, "ContractRequestMessage", ERROR, provider_pid=provider_pid)
     await in_transaction(
         node,
         lambda s: node.provider.receive_request(s, claims.issuer, provider_pid, message.body, message.digest),
@@ -91,9 +87,9 @@ async def counter_request(provider_pid: str, request: Request) -> Response:
 @provider_router.post("/{provider_pid}/events")
 async def consumer_event(provider_pid: str, request: Request) -> Response:
     """ContractNegotiationEventMessage (ACCEPTED)."""
-    node = node_of(request)
-    claims = await authenticate(request, ERROR)
-    message = await read_message(request, "ContractNegotiationEventMessage", ERROR, provider_pid=provider_pid)
+    node, claims, message = await receive(
+        request, "ContractNegotiationEventMessage", ERROR, provider_pid=provider_pid
+    )
     await in_transaction(
         node,
         lambda s: node.provider.receive_event(s, claims.issuer, provider_pid, message.body, message.digest),
@@ -104,9 +100,7 @@ async def consumer_event(provider_pid: str, request: Request) -> Response:
 @provider_router.post("/{provider_pid}/agreement/verification")
 async def verification(provider_pid: str, request: Request) -> Response:
     """ContractAgreementVerificationMessage."""
-    node = node_of(request)
-    claims = await authenticate(request, ERROR)
-    message = await read_message(
+    node, claims, message = await receive(
         request, "ContractAgreementVerificationMessage", ERROR, provider_pid=provider_pid
     )
     signature = await agreement_signature(node, claims, provider_pid=provider_pid)
@@ -122,9 +116,7 @@ async def verification(provider_pid: str, request: Request) -> Response:
 @provider_router.post("/{provider_pid}/termination")
 async def consumer_termination(provider_pid: str, request: Request) -> Response:
     """ContractNegotiationTerminationMessage from the consumer."""
-    node = node_of(request)
-    claims = await authenticate(request, ERROR)
-    message = await read_message(
+    node, claims, message = await receive(
         request, "ContractNegotiationTerminationMessage", ERROR, provider_pid=provider_pid
     )
     await in_transaction(
@@ -142,9 +134,7 @@ async def consumer_termination(provider_pid: str, request: Request) -> Response:
 @consumer_router.post("/offers", status_code=201)
 async def initial_offer(request: Request) -> JSONResponse:
     """ContractOfferMessage starting a provider-initiated negotiation."""
-    node = node_of(request)
-    claims = await authenticate(request, ERROR)
-    message = await read_message(request, "ContractOfferMessage", ERROR)
+    node, claims, message = await receive(request, "ContractOfferMessage", ERROR)
     if "consumerPid" in message.body:
         raise ProtocolProblem(
             400,
@@ -168,9 +158,7 @@ async def consumer_state(consumer_pid: str, request: Request) -> JSONResponse:
 @consumer_router.post("/{consumer_pid}/offers")
 async def provider_offer(consumer_pid: str, request: Request) -> Response:
     """ContractOfferMessage (the provider's counter-offer)."""
-    node = node_of(request)
-    claims = await authenticate(request, ERROR)
-    message = await read_message(request, "ContractOfferMessage", ERROR, consumer_pid=consumer_pid)
+    node, claims, message = await receive(request, "ContractOfferMessage", ERROR, consumer_pid=consumer_pid)
     await in_transaction(
         node,
         lambda s: node.consumer.receive_offer(s, claims.issuer, consumer_pid, message.body, message.digest),
@@ -181,9 +169,9 @@ async def provider_offer(consumer_pid: str, request: Request) -> Response:
 @consumer_router.post("/{consumer_pid}/agreement")
 async def agreement(consumer_pid: str, request: Request) -> Response:
     """ContractAgreementMessage."""
-    node = node_of(request)
-    claims = await authenticate(request, ERROR)
-    message = await read_message(request, "ContractAgreementMessage", ERROR, consumer_pid=consumer_pid)
+    node, claims, message = await receive(
+        request, "ContractAgreementMessage", ERROR, consumer_pid=consumer_pid
+    )
     signature = await agreement_signature(node, claims, consumer_pid=consumer_pid)
     await in_transaction(
         node,
@@ -197,9 +185,9 @@ async def agreement(consumer_pid: str, request: Request) -> Response:
 @consumer_router.post("/{consumer_pid}/events")
 async def provider_event(consumer_pid: str, request: Request) -> Response:
     """ContractNegotiationEventMessage (FINALIZED)."""
-    node = node_of(request)
-    claims = await authenticate(request, ERROR)
-    message = await read_message(request, "ContractNegotiationEventMessage", ERROR, consumer_pid=consumer_pid)
+    node, claims, message = await receive(
+        request, "ContractNegotiationEventMessage", ERROR, consumer_pid=consumer_pid
+    )
     await in_transaction(
         node,
         lambda s: node.consumer.receive_event(s, claims.issuer, consumer_pid, message.body, message.digest),
@@ -210,9 +198,7 @@ async def provider_event(consumer_pid: str, request: Request) -> Response:
 @consumer_router.post("/{consumer_pid}/termination")
 async def provider_termination(consumer_pid: str, request: Request) -> Response:
     """ContractNegotiationTerminationMessage from the provider."""
-    node = node_of(request)
-    claims = await authenticate(request, ERROR)
-    message = await read_message(
+    node, claims, message = await receive(
         request, "ContractNegotiationTerminationMessage", ERROR, consumer_pid=consumer_pid
     )
     await in_transaction(

@@ -97,6 +97,23 @@ async def read_message(
     return IncomingMessage(body, digest)
 
 
+async def receive(
+    request: Request,
+    expected_type: str,
+    error_type: str,
+    *,
+    provider_pid: str | None = None,
+    consumer_pid: str | None = None,
+) -> tuple[Node, TokenClaims, IncomingMessage]:
+    """The first steps of every DSP POST: the node, the authenticated caller, the validated message."""
+    node = node_of(request)
+    claims = await authenticate(request, error_type)
+    message = await read_message(
+        request, expected_type, error_type, provider_pid=provider_pid, consumer_pid=consumer_pid
+    )
+    return node, claims, message
+
+
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
