@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from allmende import __version__
 from allmende.api.errors import ApiProblem
+from allmende.api.keys import RoleCache
 from allmende.api.routes import router as api_router
 from allmende.catalog.routes import router as catalog_router
 from allmende.identity import build_did_document
@@ -45,6 +46,7 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
         redoc_url=None,
     )
     app.state.node = node
+    app.state.api_key_roles = RoleCache()
 
     @app.get("/.well-known/did.json", tags=["identity"])
     async def did_document() -> JSONResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -24,6 +24,10 @@ from allmende.negotiation.provider import ProviderNegotiations
 from allmende.settings import NodeSettings
 from allmende.store.database import Database
 from allmende.store.replay_guard import DatabaseReplayGuard
+from allmende.ttl_cache import TtlCache
+
+if TYPE_CHECKING:
+    from allmende.catalog.remote import RemoteCatalog
 
 KEYS_FOLDER = "keys"
 
@@ -80,6 +84,7 @@ class Node:
                 concurrency=settings.outbox_concurrency,
             ),
         )
+        self.remote_catalogs: TtlCache[str, RemoteCatalog] = TtlCache(settings.remote_catalog_cache_seconds)
         self._sender_task: asyncio.Task[None] | None = None
 
     @property

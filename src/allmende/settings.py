@@ -106,6 +106,12 @@ SETTINGS: tuple[Setting, ...] = (
         "A peer that stays unreachable this long ends the negotiation as TERMINATED with a reason.",
     ),
     Setting("outbox_concurrency", int, 32, "Messages delivered in parallel by the outbox sender."),
+    Setting(
+        "remote_catalog_cache_seconds",
+        float,
+        10.0,
+        "How long a fetched remote catalog is reused when starting negotiations (0: always fetch).",
+    ),
     Setting("http_timeout_seconds", float, 15.0, "Timeout of one HTTP call to a peer."),
     Setting(
         "trusted_participants",

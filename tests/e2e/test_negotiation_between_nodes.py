@@ -79,3 +79,26 @@ async def test_open_use_negotiation_finalizes_with_the_same_signed_agreement(
     for node in (provider, consumer):
         verified = (await node.api.get("/api/v1/audit/verify")).json()
         assert verified["ok"] and verified["entries"] >= 4
+
+
+async def test_an_offer_published_after_the_catalog_was_cached_can_be_negotiated(
+    make_node: NodeFactory, tmp_path: Path
+) -> None:
+    provider = await make_node("Provider", 8305)
+    consumer = await make_node("Consumer", 8306)
+    first = (await publish(provider, tmp_path))["offer"]["id"]
+    started = await consumer.api.post(
+        "/api/v1/negotiations", json={"address": provider.node.base_url, "offer_id": first}
+    )
+    assert started.status_code == 201
+    second = (await publish(provider, tmp_path, template="research-only"))["offer"]["id"]
+    again = await consumer.api.post(
+        "/api/v1/negotiations", json={"address": provider.node.base_url, "offer_id": second}
+    )
+    assert again.status_code == 201, again.text
+    assert again.json()["offerId"] == second
+    missing = await consumer.api.post(
+        "/api/v1/negotiations", json={"address": provider.node.base_url, "offer_id": "urn:uuid:nope"}
+    )
+    assert missing.status_code == 404
+    assert "offers no urn:uuid:nope" in missing.json()["error"]

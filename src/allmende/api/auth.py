@@ -28,14 +28,18 @@ async def _caller(request: Request) -> ApiCaller:
     if not presented:
         raise ApiProblem(401, "an API key is required (Authorization: Bearer <key> or X-API-Key)")
     node = node_of(request)
-
-    def lookup() -> str | None:
-        with node.db.read() as session:
-            return keys.role_of(session, presented)
-
-    role = await anyio.to_thread.run_sync(lookup)
+    cache: keys.RoleCache = request.app.state.api_key_roles
+    role = cache.role(presented)
     if role is None:
-        raise ApiProblem(401, "unknown or revoked API key")
+
+        def lookup() -> str | None:
+            with node.db.read() as session:
+                return keys.role_of(session, presented)
+
+        role = await anyio.to_thread.run_sync(lookup)
+        if role is None:
+            raise ApiProblem(401, "unknown or revoked API key")
+        cache.remember(presented, role)
     return ApiCaller(role=role, actor=f"owner ({role} key {presented.split('_')[1]})")
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from allmende.api.records import ApiKeyRecord
 from allmende.clock import utcnow
+from allmende.ttl_cache import TtlCache
 
 ROLES = ("admin", "read")
 PREFIX = "alm"
@@ -41,3 +42,22 @@ def role_of(session: Session, presented: str) -> str | None:
     if not hmac.compare_digest(record.key_hash, _hash(parts[2])):
         return None
     return record.role
+
+
+class RoleCache(TtlCache[str, str]):
+    """Roles of keys seen recently, so that not every API call costs a database round trip.
+
+    Keyed by the key's hash; only valid keys are put in (unknown keys cannot fill it). A key revoked
+    in the database stops working within ``ttl_seconds``.
+    """
+
+    def __init__(self, ttl_seconds: float = 30.0) -> None:
+        super().__init__(ttl_seconds)
+
+    def role(self, presented: str) -> str | None:
+        """The cached role of ``presented``, or None."""
+        return self.get(_hash(presented))
+
+    def remember(self, presented: str, role: str) -> None:
+        """Remember a verified key's role."""
+        self.put(_hash(presented), role)

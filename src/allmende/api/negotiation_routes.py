@@ -78,10 +78,16 @@ async def start_negotiation(body: StartIn, request: Request, caller: Admin) -> d
     """Ask another node for a contract on one of its offers (as consumer)."""
     node = node_of(request)
     try:
-        remote = await fetch_catalog(node, body.address)
+        remote = await fetch_catalog(node, body.address, use_cache=True)
     except RemoteCatalogError as exc:
         raise ApiProblem(502, str(exc)) from None
     found = remote.find_offer(body.offer_id)
+    if found is None:  # the cached catalog may predate the offer: ask once more
+        try:
+            remote = await fetch_catalog(node, body.address)
+        except RemoteCatalogError as exc:
+            raise ApiProblem(502, str(exc)) from None
+        found = remote.find_offer(body.offer_id)
     if found is None:
         raise ApiProblem(404, f"{body.address} offers no {body.offer_id} to this node")
     dataset, offer = found

@@ -54,8 +54,20 @@ async def locate(node: Node, address: str) -> tuple[str, str]:
     return did, endpoint.rstrip("/")
 
 
-async def fetch_catalog(node: Node, address: str, *, max_pages: int = MAX_PAGES) -> RemoteCatalog:
-    """The whole catalog of the node at ``address``, following ``Link: rel="next"`` pages."""
+async def fetch_catalog(
+    node: Node, address: str, *, max_pages: int = MAX_PAGES, use_cache: bool = False
+) -> RemoteCatalog:
+    """The whole catalog of the node at ``address``, following ``Link: rel="next"`` pages.
+
+    Every fetch refreshes the node's short-lived cache (``remote_catalog_cache_seconds``); with
+    ``use_cache`` a catalog fetched within that time is answered from it (starting many negotiations
+    with one provider then costs one catalog request, not one each).
+    """
+    key = address.rstrip("/")
+    if use_cache:
+        cached = node.remote_catalogs.get(key)
+        if cached is not None:
+            return cached
     did, dsp_url = await locate(node, address)
     url: str | None = f"{dsp_url}/catalog/request"
     merged: dict[str, Any] | None = None
@@ -83,4 +95,6 @@ async def fetch_catalog(node: Node, address: str, *, max_pages: int = MAX_PAGES)
             merged.setdefault("dataset", []).extend(page.get("dataset", []))
         url = response.links.get("next", {}).get("url")
     assert merged is not None
-    return RemoteCatalog(did, dsp_url, merged)
+    remote = RemoteCatalog(did, dsp_url, merged)
+    node.remote_catalogs.put(key, remote)
+    return remote
