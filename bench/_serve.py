@@ -1,4 +1,4 @@
-"""Bench-local launcher until ``allmende serve`` exists: ``python -m bench._serve DATA_DIR [--port N]``.
+"""Bench launcher: ``python -m bench._serve DATA_DIR [--port N]`` (what ``allmende serve`` runs, no CLI).
 
 Creates a node in ``DATA_DIR`` if there is none yet (public URL ``http://127.0.0.1:PORT``), then
 serves it with uvicorn on 127.0.0.1 until SIGINT/SIGTERM.
@@ -7,7 +7,6 @@ serves it with uvicorn on 127.0.0.1 until SIGINT/SIGTERM.
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 
 
@@ -18,10 +17,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--name", default="Bench node")
     args = parser.parse_args(argv)
 
-    import uvicorn
-
-    from allmende.app import create_app
     from allmende.node import Node
+    from allmende.serving import prepare, serve
     from allmende.settings import SETTINGS_FILE, load_settings
 
     data_dir: Path = args.data_dir.expanduser().resolve()
@@ -34,11 +31,8 @@ def main(argv: list[str] | None = None) -> None:
         init_node(data_dir, name=args.name, public_url=f"http://127.0.0.1:{args.port}", port=args.port)
     settings = load_settings(data_dir)
     node = Node(settings)
-    app = create_app(node, manage_lifecycle=True)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=int(settings.port), log_level="warning", access_log=False
-    )
-    asyncio.run(uvicorn.Server(config).serve())
+    prepare(node)
+    serve(node, "127.0.0.1", int(settings.port))
 
 
 if __name__ == "__main__":

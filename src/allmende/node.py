@@ -84,6 +84,7 @@ class Node:
                 concurrency=settings.outbox_concurrency,
             ),
         )
+        self.env.dispatcher = self.sender
         self.remote_catalogs: TtlCache[str, RemoteCatalog] = TtlCache(settings.remote_catalog_cache_seconds)
         self._sender_task: asyncio.Task[None] | None = None
 
@@ -119,7 +120,9 @@ class Node:
     async def start(self) -> None:
         """Start the background sender (idempotent)."""
         if self._sender_task is None:
-            self._sender_task = asyncio.create_task(self.sender.run(), name=f"outbox-sender {self.did}")
+            self._sender_task = asyncio.create_task(
+                self.sender.run(release_claims=self.db.is_sqlite), name=f"outbox-sender {self.did}"
+            )
 
     async def stop(self) -> None:
         """Stop the sender, close connections."""

@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from allmende.audit.chain import GENESIS_HASH, AuditEntry, ChainProblem, entry_hash, verify_chain
 from allmende.audit.records import AuditRecord
 from allmende.clock import utcnow
+from allmende.store.base import table_of
 
+AUDIT = table_of(AuditRecord)
+_TAIL = "allmende_audit_tail"
 _PG_AUDIT_LOCK = 0x416C6D64  # any constant; serialises appends across PostgreSQL workers
 
 
@@ -25,12 +28,17 @@ def append(
     message_digest: str | None = None,
 ) -> AuditRecord:
     """Append one entry, chained to the last one, in the caller's transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
-    last = session.execute(
-        select(AuditRecord.seq, AuditRecord.entry_hash).order_by(AuditRecord.seq.desc()).limit(1)
-    ).first()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    # The chain's end is read once per transaction (under the writer lock on SQLite, an advisory lock
+    # on PostgreSQL) and then kept in the session, so several entries of one transaction cost one query.
+    tail: tuple[int, str] | None = session.info.get(_TAIL)
+    if tail is None:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
+        last = session.execute(
+            select(AUDIT.c.seq, AUDIT.c.entry_hash).order_by(AUDIT.c.seq.desc()).limit(1)
+        ).first()
+        tail = (last[0], last[1]) if last else (0, GENESIS_HASH)
+    seq, prev_hash = tail[0] + 1, tail[1]
     entry = AuditEntry(
         seq=seq,
         at=utcnow(),
@@ -52,8 +60,8 @@ def append(
         prev_hash=entry.prev_hash,
         entry_hash=entry_hash(entry),
     )
-    session.add(record)
-    session.flush()
+    session.execute(insert(AUDIT).values({column.name: getattr(record, column.name) for column in AUDIT.c}))
+    session.info[_TAIL] = (record.seq, record.entry_hash)
     return record
 
 

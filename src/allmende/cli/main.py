@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
@@ -69,42 +65,22 @@ def serve(
     port: int = typer.Option(None, "--port", help="Port to listen on (default from settings)."),
 ) -> None:
     """Run the node (protocol endpoints, management API) until Ctrl-C."""
-    import uvicorn
-
-    from allmende.app import create_app
     from allmende.node import Node
-    from allmende.store import migrate
+    from allmende.serving import prepare
+    from allmende.serving import serve as serve_node
 
     settings = settings_for(data_dir)
     try:
         node = Node(settings)
+        prepare(node)
     except Exception as exc:
         fail(f"cannot start the node: {exc}")
-    if not migrate.is_current(node.db):
-        migrate.upgrade(node.db)
     listen_host = host or settings.host
     listen_port = port or settings.port
     console.print(f"Allmende node [bold]{node.name}[/bold] ({node.did})")
     console.print(f"  listening on http://{listen_host}:{listen_port}  (public URL {node.base_url})")
-    config = uvicorn.Config(
-        create_app(node),
-        host=listen_host,
-        port=listen_port,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-    )
-    asyncio.run(_serve_until_signal(uvicorn.Server(config)))
+    serve_node(node, listen_host, listen_port)
     console.print("node stopped")
-
-
-async def _serve_until_signal(server: Any) -> None:
-    """Serve until SIGINT/SIGTERM, then shut down gracefully (no traceback on Ctrl-C)."""
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
-    server.capture_signals = contextlib.nullcontext  # our handlers above replace uvicorn's
-    await server.serve()
 
 
 def main() -> None:

@@ -10,7 +10,9 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from allmende.messaging.records import OutboxRecord
+from allmende.store.base import table_of
 
+OUTBOX = table_of(OutboxRecord)  # Core updates: no ORM session synchronisation on the hot path
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 
 
@@ -25,8 +27,13 @@ def enqueue(
     now: datetime,
     deadline_seconds: float,
     token_claims: dict[str, Any] | None = None,
+    claimed_for: float = 0.0,
 ) -> OutboxRecord:
-    """Queue a message in the caller's transaction; it is sent only if that transaction commits."""
+    """Queue a message in the caller's transaction; it is sent only if that transaction commits.
+
+    ``claimed_for`` > 0 writes it already claimed by the enqueuing sender for that many seconds
+    (it is handed over in memory after the commit; see ``OutboxSender.handoff``).
+    """
     record = OutboxRecord(
         process_id=process_id,
         kind=kind,
@@ -36,12 +43,21 @@ def enqueue(
         token_claims=token_claims,
         status=PENDING,
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=now + timedelta(seconds=claimed_for),
         deadline_at=now + timedelta(seconds=deadline_seconds),
         created_at=now,
     )
     session.add(record)
+    session.flush()  # assigns the id the hand-off needs
     return record
+
+
+def release_claims(session: Session, now: datetime, record_ids: list[int] | None = None) -> None:
+    """Make pending messages due now (all of them, or ``record_ids``), e.g. when a claim is given up."""
+    query = update(OUTBOX).where(OUTBOX.c.status == PENDING, OUTBOX.c.next_attempt_at > now)
+    if record_ids is not None:
+        query = query.where(OUTBOX.c.id.in_(record_ids))
+    session.execute(query.values(next_attempt_at=now))
 
 
 def retry_delay(attempts: int, base_seconds: float, max_seconds: float) -> float:
@@ -80,8 +96,8 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease_seconds: flo
     records = list(session.execute(query).scalars())
     if records:
         session.execute(
-            update(OutboxRecord)
-            .where(OutboxRecord.id.in_([r.id for r in records]))
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_([r.id for r in records]))
             .values(next_attempt_at=now + timedelta(seconds=lease_seconds))
         )
     return records
@@ -95,20 +111,24 @@ def next_due(session: Session) -> datetime | None:
     return value
 
 
+def is_pending(session: Session, record_id: int) -> bool:
+    """Whether the message still waits to be sent."""
+    status = session.execute(select(OutboxRecord.status).where(OutboxRecord.id == record_id)).scalar()
+    return status == PENDING
+
+
 def mark_sent(session: Session, record_id: int, now: datetime) -> None:
     """Record a successful delivery."""
     session.execute(
-        update(OutboxRecord)
-        .where(OutboxRecord.id == record_id)
-        .values(status=SENT, sent_at=now, last_error=None)
+        update(OUTBOX).where(OUTBOX.c.id == record_id).values(status=SENT, sent_at=now, last_error=None)
     )
 
 
 def mark_retry(session: Session, record_id: int, *, attempts: int, error: str, next_at: datetime) -> None:
     """Record a failed attempt and when to try again."""
     session.execute(
-        update(OutboxRecord)
-        .where(OutboxRecord.id == record_id)
+        update(OUTBOX)
+        .where(OUTBOX.c.id == record_id)
         .values(attempts=attempts, last_error=error[:2000], next_attempt_at=next_at)
     )
 
@@ -116,8 +136,8 @@ def mark_retry(session: Session, record_id: int, *, attempts: int, error: str, n
 def mark_failed(session: Session, record_id: int, *, attempts: int, error: str) -> None:
     """Give a message up for good (rejected by the peer or past its deadline)."""
     session.execute(
-        update(OutboxRecord)
-        .where(OutboxRecord.id == record_id)
+        update(OUTBOX)
+        .where(OUTBOX.c.id == record_id)
         .values(status=FAILED, attempts=attempts, last_error=error[:2000])
     )
 
@@ -125,8 +145,8 @@ def mark_failed(session: Session, record_id: int, *, attempts: int, error: str) 
 def cancel_pending(session: Session, process_id: str, reason: str) -> int:
     """Drop the pending messages of a process (e.g. after it was terminated); returns how many."""
     result = session.execute(
-        update(OutboxRecord)
-        .where(OutboxRecord.process_id == process_id, OutboxRecord.status == PENDING)
+        update(OUTBOX)
+        .where(OUTBOX.c.process_id == process_id, OUTBOX.c.status == PENDING)
         .values(status=FAILED, last_error=reason)
     )
     return int(getattr(result, "rowcount", 0) or 0)

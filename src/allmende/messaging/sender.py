@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -83,23 +84,47 @@ class OutboxSender:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
         self._limiter = asyncio.Semaphore(self._config.concurrency)
+        # Messages handed over right after their commit, per process: the head is in flight.
+        self._chains: dict[str, deque[OutboxRecord]] = {}
+
+    @property
+    def running(self) -> bool:
+        """True while :meth:`run` is active in an event loop."""
+        return self._loop is not None
+
+    def handoff_lease(self) -> float:
+        """Seconds a freshly queued message stays claimed by this sender (0: not running, no hand-off).
+
+        A message queued while the sender runs is written already claimed for this long and handed
+        over in memory after the commit (:meth:`handoff`), so it is sent at once without a claim
+        query. Should this process die first, the claim expires and any sender picks it up.
+        """
+        return self._config.lease_seconds if self.running else 0.0
+
+    def handoff(self, record: OutboxRecord) -> None:
+        """Send a just-committed, already claimed message (safe to call from any thread)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._accept, record)
 
     def wake(self) -> None:
         """Signal that new messages were committed (safe to call from any thread)."""
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._wake.set)
 
-    async def run(self) -> None:
-        """Deliver until cancelled."""
+    async def run(self, *, release_claims: bool = False) -> None:
+        """Deliver until cancelled.
+
+        ``release_claims`` (single-process SQLite nodes): claims left by a previous run of this
+        node are released at once, so a restart resumes without waiting for them to expire.
+        """
         self._loop = asyncio.get_running_loop()
+        if release_claims:
+            await anyio.to_thread.run_sync(self._release_claims)
         try:
             while True:
                 claimed = await anyio.to_thread.run_sync(self._claim)
                 for record in claimed:
-                    await self._limiter.acquire()
-                    task = asyncio.create_task(self._deliver(record))
-                    self._in_flight.add(task)
-                    task.add_done_callback(self._in_flight.discard)
+                    self._accept(record)
                 if len(claimed) >= self._config.concurrency:
                     continue
                 wait = await anyio.to_thread.run_sync(self._seconds_until_due)
@@ -107,8 +132,28 @@ class OutboxSender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=wait)
         finally:
+            self._loop = None
+            self._chains.clear()
             for task in list(self._in_flight):
                 task.cancel()
+
+    def _accept(self, record: OutboxRecord) -> None:
+        chain = self._chains.get(record.process_id)
+        if chain is not None:
+            if all(queued.id != record.id for queued in chain):
+                chain.append(record)  # sent when the ones before it are delivered
+            return
+        self._chains[record.process_id] = deque([record])
+        self._start(record)
+
+    def _start(self, record: OutboxRecord, *, follower: bool = False) -> None:
+        task = asyncio.create_task(self._deliver(record, follower=follower))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    def _release_claims(self) -> None:
+        with self._db.transaction() as session:
+            outbox.release_claims(session, utcnow())
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait until the in-flight deliveries are done (used at shutdown and in tests)."""
@@ -131,15 +176,38 @@ class OutboxSender:
             return self._config.idle_poll_seconds
         return max(0.0, min(self._config.idle_poll_seconds, (due - utcnow()).total_seconds()))
 
-    async def _deliver(self, record: OutboxRecord) -> None:
-        try:
-            outcome = await self._post(record)
-            await anyio.to_thread.run_sync(self._settle, record, outcome)
-        except Exception:  # a handler bug must not kill the sender; the message is retried
-            log.exception("delivering outbox message %s failed", record.id)
-        finally:
-            self._limiter.release()
-        self.wake()  # the next message of the same process may now be due
+    async def _deliver(self, record: OutboxRecord, *, follower: bool = False) -> None:
+        delivered = False
+        async with self._limiter:
+            try:
+                if follower and not await anyio.to_thread.run_sync(self._still_pending, record.id):
+                    delivered = True  # cancelled meanwhile (superseded by a termination): go on to the next
+                else:
+                    outcome = await self._post(record)
+                    delivered = await anyio.to_thread.run_sync(self._settle, record, outcome)
+            except Exception:  # a handler bug must not kill the sender; the claim expires, it is retried
+                log.exception("delivering outbox message %s failed", record.id)
+        chain = self._chains.get(record.process_id)
+        if chain is None:
+            return
+        if chain and chain[0].id == record.id:
+            chain.popleft()
+        if delivered and chain:
+            self._start(chain[0], follower=True)
+            return
+        del self._chains[record.process_id]
+        if chain:  # not delivered: the followers wait in the database, in order, for the retry
+            followers = [queued.id for queued in chain]
+            await anyio.to_thread.run_sync(self._release, followers)
+            self.wake()
+
+    def _still_pending(self, record_id: int) -> bool:
+        with self._db.read() as session:
+            return outbox.is_pending(session, record_id)
+
+    def _release(self, record_ids: list[int]) -> None:
+        with self._db.transaction() as session:
+            outbox.release_claims(session, utcnow(), record_ids)
 
     async def _post(self, record: OutboxRecord) -> tuple[int | None, Any, str]:
         payload = json.dumps(record.body, separators=(",", ":")).encode("utf-8")
@@ -158,7 +226,8 @@ class OutboxSender:
             body = None
         return response.status_code, body, f"HTTP {response.status_code}: {response.text[:500]}"
 
-    def _settle(self, record: OutboxRecord, outcome: tuple[int | None, Any, str]) -> None:
+    def _settle(self, record: OutboxRecord, outcome: tuple[int | None, Any, str]) -> bool:
+        """Record the outcome; True when the message was delivered."""
         status, body, error = outcome
         handler = self._handlers.get(record.kind.split(":", 1)[0])
         now = utcnow()
@@ -168,7 +237,7 @@ class OutboxSender:
                 outbox.mark_sent(session, record.id, now)
                 if handler is not None:
                     handler.delivered(session, SentMessage(record.process_id, record.kind, status, body))
-                return
+                return True
             retryable = status is None or status >= 500 or status in RETRYABLE_STATUS
             if not retryable:
                 outbox.mark_failed(session, record.id, attempts=attempts, error=error)
@@ -176,7 +245,7 @@ class OutboxSender:
                     handler.given_up(
                         session, record.process_id, record.kind, f"peer rejected the message: {error}"
                     )
-                return
+                return False
             delay = outbox.retry_delay(attempts, self._config.retry_seconds, self._config.max_retry_seconds)
             next_at = now + timedelta(seconds=delay)
             if next_at > record.deadline_at:
@@ -184,5 +253,7 @@ class OutboxSender:
                 if handler is not None:
                     reason = f"peer unreachable until the deadline ({attempts} attempts; last: {error})"
                     handler.given_up(session, record.process_id, record.kind, reason)
-                return
+                return False
             outbox.mark_retry(session, record.id, attempts=attempts, error=error, next_at=next_at)
+        self.wake()  # the retry is due later: let the loop plan for it
+        return False

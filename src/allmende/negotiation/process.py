@@ -5,18 +5,28 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from allmende.audit import log as audit
 from allmende.clock import utcnow
 from allmende.messaging import outbox
+from allmende.messaging.records import OutboxRecord
 from allmende.negotiation import messages
 from allmende.negotiation.records import NegotiationRecord
 from allmende.negotiation.states import InvalidTransition, Message, Role, State, next_state
 from allmende.protocol.problems import bad_request
 from allmende.store.database import after_commit
+
+
+class Dispatcher(Protocol):
+    """The outbox sender as the services see it: hand a committed message over for sending now."""
+
+    def handoff_lease(self) -> float: ...
+
+    def handoff(self, record: OutboxRecord) -> None: ...
+
 
 AgreementSigner = Callable[[str, str, str], str]
 """(counterparty DID, agreement id, agreement digest) -> compact JWT signed with the node's key."""
@@ -33,6 +43,7 @@ class NegotiationEnv:
     peer_deadline_seconds: float = 3600.0
     review_all_requests: bool = False
     wake_sender: Callable[[], None] = lambda: None
+    dispatcher: Dispatcher | None = None
 
 
 def new_pid() -> str:
@@ -153,7 +164,8 @@ def queue(
     token_claims: dict[str, Any] | None = None,
 ) -> None:
     """Put a message to the counterparty in the outbox, in the caller's transaction."""
-    outbox.enqueue(
+    claimed_for = env.dispatcher.handoff_lease() if env.dispatcher is not None else 0.0
+    message = outbox.enqueue(
         session,
         process_id=record.id,
         kind=kind.value,
@@ -163,8 +175,13 @@ def queue(
         now=utcnow(),
         deadline_seconds=env.peer_deadline_seconds,
         token_claims=token_claims,
+        claimed_for=claimed_for,
     )
-    after_commit(session, env.wake_sender)
+    if claimed_for and env.dispatcher is not None:
+        dispatcher = env.dispatcher
+        after_commit(session, lambda: dispatcher.handoff(message))
+    else:
+        after_commit(session, env.wake_sender)
 
 
 def queue_termination(
