@@ -47,9 +47,7 @@ def _populate(data_dir: Path, did: str, count: int, file: Path) -> float:
     database = Database(load_settings(data_dir).effective_database_url)
     started = time.monotonic()
     try:
-        policy, template = policy_from_argument(
-            "open-use", assigner=did, target="urn:uuid:pending", params={}
-        )
+        policy, template = policy_from_argument("open-use", assigner=did, params={})
         policy = {k: v for k, v in policy.items() if k != "@id"}  # each offer gets a fresh @id
         with database.transaction() as session:
             for i in range(count):

@@ -102,3 +102,23 @@ async def test_an_offer_published_after_the_catalog_was_cached_can_be_negotiated
     )
     assert missing.status_code == 404
     assert "offers no urn:uuid:nope" in missing.json()["error"]
+
+
+async def test_negotiations_can_be_followed_by_their_last_change(
+    make_node: NodeFactory, tmp_path: Path
+) -> None:
+    provider = await make_node("Provider", 8307)
+    consumer = await make_node("Consumer", 8308)
+    offer_id = (await publish(provider, tmp_path))["offer"]["id"]
+    started = await consumer.api.post(
+        "/api/v1/negotiations", json={"address": provider.node.base_url, "offer_id": offer_id}
+    )
+    final = await eventually(
+        lambda: negotiation(consumer, started.json()["id"]), lambda n: n["state"] == "FINALIZED"
+    )
+    changed = await consumer.api.get("/api/v1/negotiations", params={"updated_after": "2000-01-01T00:00:00Z"})
+    assert [n["id"] for n in changed.json()] == [final["id"]]
+    later = await consumer.api.get("/api/v1/negotiations", params={"updated_after": final["updated"]})
+    assert later.json() == []
+    bad = await consumer.api.get("/api/v1/negotiations", params={"updated_after": "yesterday"})
+    assert bad.status_code == 422 and "updated_after" in bad.text

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,10 +44,17 @@ async def list_negotiations(
     state: str | None = None,
     role: Literal["provider", "consumer"] | None = None,
     review: bool | None = None,
+    updated_after: datetime | None = Query(
+        None, description="Only negotiations changed after this time (ISO 8601), e.g. to follow progress"
+    ),
     limit: int = 200,
 ) -> list[dict[str, Any]]:
+    """Negotiations, newest first, filtered by state, role, review flag or last change."""
     node = node_of(request)
     query = select(NegotiationRecord).order_by(NegotiationRecord.created_at.desc()).limit(min(limit, 1000))
+    if updated_after is not None:
+        moment = updated_after if updated_after.tzinfo else updated_after.replace(tzinfo=UTC)
+        query = query.where(NegotiationRecord.updated_at > moment)
     if state:
         query = query.where(NegotiationRecord.state == state.upper())
     if role:

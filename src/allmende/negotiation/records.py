@@ -19,6 +19,7 @@ class NegotiationRecord(Base):
         UniqueConstraint("role", "provider_pid", name="uq_negotiations_role_provider_pid"),
         UniqueConstraint("role", "consumer_pid", name="uq_negotiations_role_consumer_pid"),
         Index("ix_negotiations_state", "state"),
+        Index("ix_negotiations_updated_at", "updated_at"),
     )
 
     id: Mapped[str] = mapped_column(String(80), primary_key=True)  # our own pid for this process
