@@ -14,6 +14,7 @@ from allmende.clock import utcnow
 from allmende.store.base import table_of
 
 AUDIT = table_of(AuditRecord)
+_INSERT = insert(AUDIT)
 _TAIL = "allmende_audit_tail"
 _PG_AUDIT_LOCK = 0x416C6D64  # any constant; serialises appends across PostgreSQL workers
 
@@ -60,7 +61,7 @@ def append(
         prev_hash=entry.prev_hash,
         entry_hash=entry_hash(entry),
     )
-    session.execute(insert(AUDIT).values({column.name: getattr(record, column.name) for column in AUDIT.c}))
+    session.execute(_INSERT, {column.name: getattr(record, column.name) for column in AUDIT.c})
     session.info[_TAIL] = (record.seq, record.entry_hash)
     return record
 

@@ -6,13 +6,14 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from allmende.messaging.records import OutboxRecord
 from allmende.store.base import table_of
 
 OUTBOX = table_of(OutboxRecord)  # Core updates: no ORM session synchronisation on the hot path
+_INSERT = insert(OUTBOX).returning(OUTBOX.c.id)
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 
 
@@ -47,8 +48,8 @@ def enqueue(
         deadline_at=now + timedelta(seconds=deadline_seconds),
         created_at=now,
     )
-    session.add(record)
-    session.flush()  # assigns the id the hand-off needs
+    values = {column.name: getattr(record, column.name) for column in OUTBOX.c if column.name != "id"}
+    record.id = session.execute(_INSERT, values).scalar_one()  # the hand-off needs the id
     return record
 
 

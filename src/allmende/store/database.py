@@ -26,6 +26,9 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         self.engine: Engine = self._create_engine(url, echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Write transactions flush ORM changes once, at commit (or where code flushes explicitly):
+        # statements inside them do not see unflushed ORM changes, and do not pay for a flush each.
+        self._write_sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write_lock = threading.RLock() if self.is_sqlite else None
 
     @staticmethod
@@ -72,14 +75,14 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A write transaction: committed when the block ends, rolled back on any exception."""
         if self._write_lock is None:
-            with self._sessions.begin() as session:
+            with self._write_sessions.begin() as session:
                 yield session
             _run_after_commit(session)
             return
         with self._write_lock, self.engine.connect() as connection:
             connection.info["allmende_write"] = True  # read by the "begin" hook: BEGIN IMMEDIATE
             try:
-                with Session(bind=connection, expire_on_commit=False) as session:
+                with self._write_sessions(bind=connection) as session:
                     try:
                         yield session
                         session.commit()
