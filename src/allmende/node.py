@@ -66,6 +66,7 @@ class Node:
             sign_agreement=self.sign_agreement,
             peer_deadline_seconds=settings.peer_deadline_seconds,
             review_all_requests=settings.review_all_requests,
+            require_agreement_signatures=settings.require_agreement_signatures,
             wake_sender=self._wake_sender,
         )
         self.catalog = CatalogView()

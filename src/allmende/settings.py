@@ -96,6 +96,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Queue every incoming contract request for the owner's review instead of agreeing automatically.",
     ),
     Setting(
+        "require_agreement_signatures",
+        bool,
+        True,
+        "As consumer, refuse agreements the provider did not sign with the agreement_signature claim "
+        "(Allmende's extension); turn off to accept agreements from connectors that do not sign them.",
+    ),
+    Setting(
         "outbox_retry_seconds", float, 1.0, "First retry delay of an undelivered message; doubles per try."
     ),
     Setting("outbox_max_retry_seconds", float, 300.0, "Longest delay between two delivery attempts."),

@@ -89,9 +89,9 @@ class Case:
         await self.assert_state(state)
 
 
-async def start(make_node: NodeFactory, parties: PartyFactory) -> Case:
+async def start(make_node: NodeFactory, parties: PartyFactory, **settings: Any) -> Case:
     """The owner asks the scripted provider for its offer; the provider answers 201 with its providerPid."""
-    node = await make_node("Feinteile KG", NODE_PORT)
+    node = await make_node("Feinteile KG", NODE_PORT, **settings)
     party = parties(PARTY_PORT)
     dataset = party.offer_dataset()
     offer = dataset["hasPolicy"][0]
@@ -398,6 +398,20 @@ async def test_CN_C_unsigned_agreement_is_400(make_node: NodeFactory, parties: P
     response = await case.send("agreement", agreement_message(case, tampered), extra_claims=claims)
     await case.assert_rejected(response, "REQUESTED")
     assert (await case.node.api.get("/api/v1/agreements")).json() == []
+
+
+async def test_CN_C_unsigned_agreement_is_accepted_when_signatures_are_not_required(
+    make_node: NodeFactory, parties: PartyFactory
+) -> None:
+    """Interop with connectors that do not sign agreements (setting require_agreement_signatures)."""
+    case = await start(make_node, parties, require_agreement_signatures=False)
+    agreement = case.party.agreement(case.on_the_table, target=case.dataset_id, assignee=case.node.did)
+    response = await case.send("agreement", agreement_message(case, agreement))
+    assert response.status_code == 200, response.text
+    await case.assert_state("VERIFIED")
+    stored = (await case.node.api.get("/api/v1/agreements")).json()
+    assert [a["id"] for a in stored] == [agreement["@id"]]
+    assert stored[0]["providerSignature"] is None and stored[0]["consumerSignature"]
 
 
 async def test_CN_C_unknown_and_foreign_process_is_404(make_node: NodeFactory, parties: PartyFactory) -> None:

@@ -187,7 +187,8 @@ class ConsumerNegotiations:
         )
         computed = agreement_digest(agreement)
         if signature is None:
-            problems.append("the agreement is not signed by the provider")
+            if self.env.require_agreement_signatures:
+                problems.append("the agreement is not signed by the provider")
         elif signature.agreement_id != agreement.get("@id") or signature.digest != computed:
             problems.append("the provider's signature does not cover this agreement")
         if problems:
@@ -203,7 +204,6 @@ class ConsumerNegotiations:
             digest=digest,
             detail={"agreement": agreement.get("@id"), "agreementDigest": computed},
         )
-        assert signature is not None
         now = utcnow()
         own_signature = self.env.sign_agreement(caller, str(agreement["@id"]), computed)
         session.add(
@@ -216,7 +216,7 @@ class ConsumerNegotiations:
                 target=str(agreement.get("target")),
                 policy=agreement,
                 digest=computed,
-                provider_signature=signature.token,
+                provider_signature=signature.token if signature else None,
                 consumer_signature=own_signature,
                 signed_at=now,
                 finalized_at=None,

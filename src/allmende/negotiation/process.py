@@ -42,6 +42,7 @@ class NegotiationEnv:
     sign_agreement: AgreementSigner
     peer_deadline_seconds: float = 3600.0
     review_all_requests: bool = False
+    require_agreement_signatures: bool = True
     wake_sender: Callable[[], None] = lambda: None
     dispatcher: Dispatcher | None = None
 
