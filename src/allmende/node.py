@@ -16,6 +16,7 @@ from allmende.identity import DidResolver, InMemoryReplayGuard, KeyStore, Replay
 from allmende.identity.jws import sign_jwt
 from allmende.identity.key_encoding import public_key_from_jwk
 from allmende.identity.tokens import issue_token
+from allmende.messaging.postbox import Postbox
 from allmende.messaging.sender import DeliveryHandler, OutboxSender, SenderConfig
 from allmende.negotiation.consumer import ConsumerNegotiations
 from allmende.negotiation.delivery import NEGOTIATION_KINDS, NegotiationDelivery
@@ -59,15 +60,15 @@ class Node:
         self.replay: ReplayGuard = (
             DatabaseReplayGuard(self.db) if not self.db.is_sqlite else InMemoryReplayGuard()
         )
+        self.postbox = Postbox(settings.peer_deadline_seconds)
         self.env = NegotiationEnv(
             own_did=self.did,
             dsp_url=self.dsp_url,
             callback_url=self.callback_url,
             sign_agreement=self.sign_agreement,
-            peer_deadline_seconds=settings.peer_deadline_seconds,
+            postbox=self.postbox,
             review_all_requests=settings.review_all_requests,
             require_agreement_signatures=settings.require_agreement_signatures,
-            wake_sender=self._wake_sender,
         )
         self.catalog = CatalogView()
         self.provider = ProviderNegotiations(self.env, self.catalog)
@@ -85,7 +86,7 @@ class Node:
                 concurrency=settings.outbox_concurrency,
             ),
         )
-        self.env.dispatcher = self.sender
+        self.postbox.dispatcher = self.sender
         self.remote_catalogs: TtlCache[str, RemoteCatalog] = TtlCache(settings.remote_catalog_cache_seconds)
         self._sender_task: asyncio.Task[None] | None = None
 
@@ -114,9 +115,6 @@ class Node:
             "agreement_digest": digest,
         }
         return sign_jwt(claims, key, kid=f"{self.did}#{key.key_id}", header_extras={"typ": "JWT"})
-
-    def _wake_sender(self) -> None:
-        self.sender.wake()
 
     async def start(self) -> None:
         """Start the background sender (idempotent)."""

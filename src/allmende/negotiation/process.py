@@ -5,28 +5,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from allmende.audit import log as audit
 from allmende.clock import utcnow
 from allmende.messaging import outbox
-from allmende.messaging.records import OutboxRecord
+from allmende.messaging.postbox import Postbox
 from allmende.negotiation import messages
 from allmende.negotiation.records import NegotiationRecord
 from allmende.negotiation.states import InvalidTransition, Message, Role, State, next_state
 from allmende.protocol.problems import bad_request
-from allmende.store.database import after_commit
-
-
-class Dispatcher(Protocol):
-    """The outbox sender as the services see it: hand a committed message over for sending now."""
-
-    def handoff_lease(self) -> float: ...
-
-    def handoff(self, record: OutboxRecord) -> None: ...
-
 
 AgreementSigner = Callable[[str, str, str], str]
 """(counterparty DID, agreement id, agreement digest) -> compact JWT signed with the node's key."""
@@ -40,11 +30,9 @@ class NegotiationEnv:
     dsp_url: str  # where our provider endpoints live, e.g. https://node.example/dsp
     callback_url: str  # where our consumer callback endpoints live
     sign_agreement: AgreementSigner
-    peer_deadline_seconds: float = 3600.0
+    postbox: Postbox
     review_all_requests: bool = False
     require_agreement_signatures: bool = True
-    wake_sender: Callable[[], None] = lambda: None
-    dispatcher: Dispatcher | None = None
 
 
 def new_pid() -> str:
@@ -165,24 +153,15 @@ def queue(
     token_claims: dict[str, Any] | None = None,
 ) -> None:
     """Put a message to the counterparty in the outbox, in the caller's transaction."""
-    claimed_for = env.dispatcher.handoff_lease() if env.dispatcher is not None else 0.0
-    message = outbox.enqueue(
+    env.postbox.send(
         session,
         process_id=record.id,
+        audience_did=record.counterparty_did,
         kind=kind.value,
         url=url,
-        audience_did=record.counterparty_did,
         body=body,
-        now=utcnow(),
-        deadline_seconds=env.peer_deadline_seconds,
         token_claims=token_claims,
-        claimed_for=claimed_for,
     )
-    if claimed_for and env.dispatcher is not None:
-        dispatcher = env.dispatcher
-        after_commit(session, lambda: dispatcher.handoff(message))
-    else:
-        after_commit(session, env.wake_sender)
 
 
 def queue_termination(

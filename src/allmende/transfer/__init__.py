@@ -1,0 +1,1 @@
+"""transfer domain: the DSP transfer process and access to the data plane."""
