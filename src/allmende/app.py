@@ -20,6 +20,9 @@ from allmende.identity import build_did_document
 from allmende.negotiation.routes import consumer_router, provider_router
 from allmende.node import Node
 from allmende.protocol.problems import ProtocolProblem
+from allmende.transfer.data_routes import router as data_router
+from allmende.transfer.routes import consumer_router as transfer_consumer_router
+from allmende.transfer.routes import provider_router as transfer_provider_router
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,9 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(catalog_router)
     app.include_router(provider_router)
     app.include_router(consumer_router)
+    app.include_router(transfer_provider_router)
+    app.include_router(transfer_consumer_router)
+    app.include_router(data_router)
     app.include_router(api_router)
 
     @app.exception_handler(ProtocolProblem)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy.orm import Session
 
 from allmende.catalog.service import CatalogView
 from allmende.clock import utcnow
@@ -25,6 +27,12 @@ from allmende.negotiation.provider import ProviderNegotiations
 from allmende.settings import NodeSettings
 from allmende.store.database import Database
 from allmende.store.replay_guard import DatabaseReplayGuard
+from allmende.transfer.access import issue_access_token
+from allmende.transfer.consumer import ConsumerTransfers
+from allmende.transfer.delivery import TRANSFER_KINDS, TransferDelivery
+from allmende.transfer.process import TransferEnv
+from allmende.transfer.provider import ProviderTransfers
+from allmende.transfer.records import TransferRecord
 from allmende.ttl_cache import TtlCache
 
 if TYPE_CHECKING:
@@ -73,8 +81,20 @@ class Node:
         self.catalog = CatalogView()
         self.provider = ProviderNegotiations(self.env, self.catalog)
         self.consumer = ConsumerNegotiations(self.env)
+        self.transfer_env = TransferEnv(
+            own_did=self.did,
+            base_url=self.base_url,
+            callback_url=self.callback_url,
+            postbox=self.postbox,
+            access_token_seconds=settings.access_token_seconds,
+        )
+        self.provider_transfers = ProviderTransfers(self.transfer_env, self.issue_access_token)
+        self.consumer_transfers = ConsumerTransfers(self.transfer_env)
         delivery = NegotiationDelivery(self.env, self.consumer)
+        transfer_delivery = TransferDelivery(self.transfer_env, self.consumer_transfers)
         handlers: dict[str, DeliveryHandler] = {kind: delivery for kind in NEGOTIATION_KINDS}
+        handlers.update({kind: transfer_delivery for kind in TRANSFER_KINDS})
+        self._bytes_served: dict[str, int] = {}
         self.sender = OutboxSender(
             self.db,
             self.http,
@@ -115,6 +135,47 @@ class Node:
             "agreement_digest": digest,
         }
         return sign_jwt(claims, key, kid=f"{self.did}#{key.key_id}", header_extras={"typ": "JWT"})
+
+    def issue_access_token(self, transfer: TransferRecord) -> str:
+        """A data-plane token for ``transfer`` (provider side), valid ``access_token_seconds``."""
+        return issue_access_token(
+            self.keys.active,
+            issuer_did=self.did,
+            consumer_did=transfer.counterparty_did,
+            provider_pid=transfer.id,
+            agreement_id=transfer.agreement_id,
+            now=utcnow(),
+            ttl_seconds=self.transfer_env.access_token_seconds,
+        )
+
+    def bytes_counter(self, transfer_id: str) -> Callable[[int], None]:
+        """Counts bytes the data plane sends for a transfer (kept in memory, flushed after the response)."""
+
+        def count(sent: int) -> None:
+            self._bytes_served[transfer_id] = self._bytes_served.get(transfer_id, 0) + sent
+
+        return count
+
+    def bytes_in_flight(self, transfer_id: str) -> int:
+        """Bytes sent for a transfer and not yet written to its record."""
+        return self._bytes_served.get(transfer_id, 0)
+
+    async def flush_bytes_served(self, transfer_id: str) -> None:
+        """Add the counted bytes of a transfer to its record."""
+        sent = self._bytes_served.pop(transfer_id, 0)
+        if not sent:
+            return
+
+        def add(session: Session) -> None:
+            record = session.get(TransferRecord, transfer_id)
+            if record is not None:
+                record.bytes_served += sent
+
+        def run() -> None:
+            with self.db.transaction() as session:
+                add(session)
+
+        await anyio.to_thread.run_sync(run)
 
     async def start(self) -> None:
         """Start the background sender (idempotent)."""

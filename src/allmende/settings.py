@@ -96,6 +96,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Queue every incoming contract request for the owner's review instead of agreeing automatically.",
     ),
     Setting(
+        "access_token_seconds",
+        int,
+        3600,
+        "Lifetime of the data-plane access token a provider hands out when a pull transfer starts.",
+    ),
+    Setting(
         "require_agreement_signatures",
         bool,
         True,

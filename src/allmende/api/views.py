@@ -71,6 +71,8 @@ def agreement_view(record: AgreementRecord) -> dict[str, Any]:
         "consumerSignature": record.consumer_signature,
         "signed": isoformat(record.signed_at),
         "finalized": isoformat(record.finalized_at) if record.finalized_at else None,
+        "terminated": isoformat(record.terminated_at) if record.terminated_at else None,
+        "terminationReason": record.termination_reason,
     }
 
 

@@ -57,3 +57,5 @@ class AgreementRecord(Base):
     consumer_signature: Mapped[str | None] = mapped_column(Text)  # JWT by the consumer over the digest
     signed_at: Mapped[datetime]
     finalized_at: Mapped[datetime | None]
+    terminated_at: Mapped[datetime | None]  # the provider's owner ended the agreement
+    termination_reason: Mapped[str | None] = mapped_column(Text)

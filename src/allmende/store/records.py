@@ -7,6 +7,7 @@ from allmende.messaging.records import OutboxRecord
 from allmende.negotiation.records import AgreementRecord, NegotiationRecord
 from allmende.store.base import Base
 from allmende.store.replay_records import SeenTokenRecord
+from allmende.transfer.records import TransferRecord
 
 __all__ = [
     "AgreementRecord",
@@ -18,4 +19,5 @@ __all__ = [
     "OfferRecord",
     "OutboxRecord",
     "SeenTokenRecord",
+    "TransferRecord",
 ]

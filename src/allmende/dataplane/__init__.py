@@ -1,0 +1,1 @@
+"""The data plane: serving asset files over HTTP (provider) and downloading them (consumer)."""

@@ -1,0 +1,195 @@
+"""The consumer side of transfers: asking for the data under an agreement, and the provider's answers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from allmende.negotiation.records import AgreementRecord, NegotiationRecord
+from allmende.negotiation.states import Role
+from allmende.transfer import messages
+from allmende.transfer.process import (
+    TransferEnv,
+    by_own_pid,
+    end,
+    move,
+    open_transfer,
+    problem,
+    send,
+    state_body,
+)
+from allmende.transfer.records import TransferRecord
+from allmende.transfer.states import TransferMessage
+
+
+class ConsumerTransfers:
+    """Starts transfers under our agreements and handles the provider's messages at our callback."""
+
+    def __init__(self, env: TransferEnv) -> None:
+        self.env = env
+
+    def start(self, session: Session, agreement_id: str, actor: str) -> TransferRecord:
+        """Ask the provider of ``agreement_id`` for the data (HTTP pull)."""
+        agreement = session.get(AgreementRecord, agreement_id)
+        if agreement is None or agreement.role != Role.CONSUMER.value:
+            raise problem(404, f"no agreement {agreement_id} obtained by this node")
+        if agreement.finalized_at is None:
+            raise problem(409, f"agreement {agreement_id} is not finalized yet")
+        negotiation = session.get(NegotiationRecord, agreement.negotiation_id)
+        if negotiation is None or not negotiation.counterparty_address:
+            raise problem(409, f"the provider's address for agreement {agreement_id} is unknown")
+        record = open_transfer(
+            session,
+            role=Role.CONSUMER,
+            counterparty_did=agreement.provider_did,
+            counterparty_address=negotiation.counterparty_address,
+            agreement_id=agreement_id,
+            format=messages.PULL_FORMAT,
+            counterparty_pid=None,
+            actor=actor,
+        )
+        self.env.postbox.send(
+            session,
+            process_id=record.id,
+            audience_did=record.counterparty_did,
+            kind=TransferMessage.REQUEST.value,
+            url=f"{record.counterparty_address}/transfers/request",
+            body=messages.transfer_request(
+                consumer_pid=record.id,
+                agreement_id=agreement_id,
+                format=messages.PULL_FORMAT,
+                callback=self.env.callback_url,
+            ),
+        )
+        return record
+
+    def request_delivered(self, session: Session, transfer_id: str, answer: Any) -> None:
+        """The provider answered our request: remember its providerPid."""
+        record = session.get(TransferRecord, transfer_id)
+        if record is None or record.provider_pid is not None or not isinstance(answer, Mapping):
+            return
+        provider_pid = answer.get("providerPid")
+        if isinstance(provider_pid, str) and provider_pid:
+            record.provider_pid = provider_pid
+
+    # --- incoming messages -------------------------------------------------------------------------
+
+    def receive_start(
+        self, session: Session, caller: str, pid: str, body: Mapping[str, Any], digest: str
+    ) -> None:
+        """TransferStartMessage: the data can be pulled from the data address."""
+        record = self._own(session, caller, pid, body)
+        move(session, record, TransferMessage.START, Role.PROVIDER, actor=caller, digest=digest)
+        address = body.get("dataAddress")
+        if isinstance(address, dict):
+            record.data_address = address
+        elif record.data_address is None:
+            raise problem(400, "a pull transfer needs a dataAddress in the TransferStartMessage", record)
+
+    def receive_suspension(
+        self, session: Session, caller: str, pid: str, body: Mapping[str, Any], digest: str
+    ) -> None:
+        record = self._own(session, caller, pid, body)
+        move(
+            session,
+            record,
+            TransferMessage.SUSPENSION,
+            Role.PROVIDER,
+            actor=caller,
+            digest=digest,
+            detail={"reason": body.get("reason")},
+        )
+
+    def receive_completion(
+        self, session: Session, caller: str, pid: str, body: Mapping[str, Any], digest: str
+    ) -> None:
+        record = self._own(session, caller, pid, body)
+        move(session, record, TransferMessage.COMPLETION, Role.PROVIDER, actor=caller, digest=digest)
+
+    def receive_termination(
+        self, session: Session, caller: str, pid: str, body: Mapping[str, Any], digest: str
+    ) -> None:
+        record = self._own(session, caller, pid, body)
+        reasons = [str(r) for r in body.get("reason") or []]
+        move(
+            session,
+            record,
+            TransferMessage.TERMINATION,
+            Role.PROVIDER,
+            actor=caller,
+            digest=digest,
+            detail={"reason": reasons},
+        )
+        record.termination_reason = "terminated by the provider: " + ("; ".join(reasons) or "no reason given")
+
+    def state(self, session: Session, caller: str, pid: str) -> dict[str, Any]:
+        """GET on our callback."""
+        return state_body(by_own_pid(session, Role.CONSUMER, pid, caller))
+
+    # --- our owner's control -------------------------------------------------------------------------
+
+    def suspend(self, session: Session, record: TransferRecord, reason: str, actor: str) -> None:
+        move(
+            session, record, TransferMessage.SUSPENSION, Role.CONSUMER, actor=actor, detail={"reason": reason}
+        )
+        send(
+            session,
+            self.env,
+            record,
+            TransferMessage.SUSPENSION,
+            "suspension",
+            messages.transfer_suspension(
+                provider_pid=record.provider_pid or "", consumer_pid=record.id, reason=reason
+            ),
+        )
+
+    def resume(self, session: Session, record: TransferRecord, actor: str) -> None:
+        move(session, record, TransferMessage.START, Role.CONSUMER, actor=actor)
+        send(
+            session,
+            self.env,
+            record,
+            TransferMessage.START,
+            "start",
+            messages.transfer_start(
+                provider_pid=record.provider_pid or "", consumer_pid=record.id, address=None
+            ),
+        )
+
+    def complete(self, session: Session, record: TransferRecord, actor: str) -> None:
+        move(session, record, TransferMessage.COMPLETION, Role.CONSUMER, actor=actor)
+        send(
+            session,
+            self.env,
+            record,
+            TransferMessage.COMPLETION,
+            "completion",
+            messages.transfer_completion(provider_pid=record.provider_pid or "", consumer_pid=record.id),
+        )
+
+    def terminate(self, session: Session, record: TransferRecord, reason: str, actor: str) -> None:
+        end(session, self.env, record, Role.CONSUMER, reason, actor)
+
+    @staticmethod
+    def _own(session: Session, caller: str, pid: str, body: Mapping[str, Any]) -> TransferRecord:
+        record = by_own_pid(session, Role.CONSUMER, pid, caller)
+        provider_pid = body.get("providerPid")
+        if record.provider_pid is None and isinstance(provider_pid, str):
+            record.provider_pid = provider_pid
+        elif provider_pid not in (None, record.provider_pid):
+            raise problem(400, "providerPid does not match this transfer", record)
+        return record
+
+
+def live_transfers_of(session: Session, agreement_id: str) -> list[TransferRecord]:
+    """Transfers of an agreement (both roles), newest first."""
+    return list(
+        session.execute(
+            select(TransferRecord)
+            .where(TransferRecord.agreement_id == agreement_id)
+            .order_by(TransferRecord.created_at.desc())
+        ).scalars()
+    )

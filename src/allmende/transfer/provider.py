@@ -1,0 +1,315 @@
+"""The provider side of transfers: requests under agreements, the data address, the owner's control."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from allmende.audit import log as audit
+from allmende.catalog.records import AssetRecord
+from allmende.clock import utcnow
+from allmende.negotiation.agreements import declared_purposes
+from allmende.negotiation.records import AgreementRecord
+from allmende.negotiation.states import Role
+from allmende.policy.errors import PolicyError
+from allmende.policy.evaluate import EvaluationContext, evaluate
+from allmende.policy.jsonld import policy_from_json
+from allmende.transfer import messages
+from allmende.transfer.access import AccessDenied, AccessGrant
+from allmende.transfer.process import (
+    TransferEnv,
+    by_own_pid,
+    end,
+    move,
+    open_transfer,
+    problem,
+    send,
+    state_body,
+)
+from allmende.transfer.records import TransferRecord
+from allmende.transfer.states import TERMINAL, TransferMessage, TransferState
+
+TokenIssuer = Callable[[TransferRecord], str]
+"""Signs a data access token for a transfer (the node's key; see transfer.access)."""
+
+
+@dataclass(frozen=True)
+class Authorized:
+    """A data request that may be served: the transfer and the asset behind it."""
+
+    transfer: TransferRecord
+    asset: AssetRecord
+
+
+class ProviderTransfers:
+    """Handles the consumer's transfer messages, the owner's decisions and data-plane access checks."""
+
+    def __init__(self, env: TransferEnv, issue_token: TokenIssuer) -> None:
+        self.env = env
+        self.issue_token = issue_token
+
+    # --- incoming messages -------------------------------------------------------------------------
+
+    def receive_request(
+        self, session: Session, caller: str, body: Mapping[str, Any], digest: str
+    ) -> tuple[dict[str, Any], bool]:
+        """TransferRequestMessage: check the agreement and the policy, then start the pull at once."""
+        consumer_pid = str(body["consumerPid"])
+        existing = session.execute(
+            select(TransferRecord).where(
+                TransferRecord.role == Role.PROVIDER.value,
+                TransferRecord.consumer_pid == consumer_pid,
+                TransferRecord.counterparty_did == caller,
+            )
+        ).scalar_one_or_none()
+        if existing is not None:
+            return state_body(existing), False
+        callback = body.get("callbackAddress")
+        if not isinstance(callback, str) or not callback.startswith(("http://", "https://")):
+            raise problem(400, "callbackAddress must be an http(s) URL", consumer_pid=consumer_pid)
+        if body.get("format") != messages.PULL_FORMAT:
+            raise problem(
+                400,
+                f"format {body.get('format')!r} is not supported; use {messages.PULL_FORMAT}",
+                consumer_pid=consumer_pid,
+            )
+        agreement = self._agreement(session, str(body["agreementId"]), caller, consumer_pid)
+        uses = self._uses(session, agreement.id)
+        refusal = self.policy_refusal(agreement, utcnow(), uses)
+        if refusal:
+            raise problem(400, refusal, consumer_pid=consumer_pid)
+        record = open_transfer(
+            session,
+            role=Role.PROVIDER,
+            counterparty_did=caller,
+            counterparty_address=callback,
+            agreement_id=agreement.id,
+            format=messages.PULL_FORMAT,
+            counterparty_pid=consumer_pid,
+            actor=caller,
+            digest=digest,
+        )
+        record.use_number = uses
+        self._start(session, record, actor=self.env.own_did)
+        return state_body(record), True
+
+    def receive_start(
+        self, session: Session, caller: str, pid: str, body: Mapping[str, Any], digest: str
+    ) -> None:
+        """The consumer resumes a suspended transfer."""
+        record = self._own(session, caller, pid, body)
+        move(session, record, TransferMessage.START, Role.CONSUMER, actor=caller, digest=digest)
+
+    def receive_suspension(
+        self, session: Session, caller: str, pid: str, body: Mapping[str, Any], digest: str
+    ) -> None:
+        record = self._own(session, caller, pid, body)
+        move(
+            session,
+            record,
+            TransferMessage.SUSPENSION,
+            Role.CONSUMER,
+            actor=caller,
+            digest=digest,
+            detail={"reason": body.get("reason")},
+        )
+
+    def receive_completion(
+        self, session: Session, caller: str, pid: str, body: Mapping[str, Any], digest: str
+    ) -> None:
+        record = self._own(session, caller, pid, body)
+        move(session, record, TransferMessage.COMPLETION, Role.CONSUMER, actor=caller, digest=digest)
+
+    def receive_termination(
+        self, session: Session, caller: str, pid: str, body: Mapping[str, Any], digest: str
+    ) -> None:
+        record = self._own(session, caller, pid, body)
+        reasons = [str(r) for r in body.get("reason") or []]
+        move(
+            session,
+            record,
+            TransferMessage.TERMINATION,
+            Role.CONSUMER,
+            actor=caller,
+            digest=digest,
+            detail={"reason": reasons},
+        )
+        record.termination_reason = "terminated by the consumer: " + ("; ".join(reasons) or "no reason given")
+
+    def state(self, session: Session, caller: str, pid: str) -> dict[str, Any]:
+        """GET /transfers/:providerPid."""
+        return state_body(by_own_pid(session, Role.PROVIDER, pid, caller))
+
+    # --- the owner's control -------------------------------------------------------------------------
+
+    def suspend(self, session: Session, record: TransferRecord, reason: str, actor: str) -> None:
+        move(
+            session, record, TransferMessage.SUSPENSION, Role.PROVIDER, actor=actor, detail={"reason": reason}
+        )
+        send(
+            session,
+            self.env,
+            record,
+            TransferMessage.SUSPENSION,
+            "suspension",
+            messages.transfer_suspension(
+                provider_pid=record.id, consumer_pid=record.consumer_pid or "", reason=reason
+            ),
+        )
+
+    def resume(self, session: Session, record: TransferRecord, actor: str) -> None:
+        self._start(session, record, actor=actor)
+
+    def complete(self, session: Session, record: TransferRecord, actor: str) -> None:
+        move(session, record, TransferMessage.COMPLETION, Role.PROVIDER, actor=actor)
+        send(
+            session,
+            self.env,
+            record,
+            TransferMessage.COMPLETION,
+            "completion",
+            messages.transfer_completion(provider_pid=record.id, consumer_pid=record.consumer_pid or ""),
+        )
+
+    def terminate(self, session: Session, record: TransferRecord, reason: str, actor: str) -> None:
+        end(session, self.env, record, Role.PROVIDER, reason, actor)
+
+    def terminate_agreement(self, session: Session, agreement_id: str, reason: str, actor: str) -> int:
+        """End an agreement we granted: its live transfers are terminated, its tokens stop working."""
+        agreement = session.get(AgreementRecord, agreement_id)
+        if agreement is None or agreement.role != Role.PROVIDER.value:
+            raise problem(404, f"no agreement {agreement_id} granted by this node")
+        if agreement.terminated_at is not None:
+            raise problem(409, f"agreement {agreement_id} was already terminated")
+        agreement.terminated_at = utcnow()
+        agreement.termination_reason = reason
+        audit.append(
+            session,
+            actor=actor,
+            event="agreement.terminated",
+            subject=agreement_id,
+            detail={"reason": reason},
+        )
+        live = (
+            session.execute(
+                select(TransferRecord).where(
+                    TransferRecord.agreement_id == agreement_id,
+                    TransferRecord.role == Role.PROVIDER.value,
+                    TransferRecord.state.not_in([s.value for s in TERMINAL]),
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for record in live:
+            end(session, self.env, record, Role.PROVIDER, f"the agreement was terminated: {reason}", actor)
+        return len(live)
+
+    # --- the data plane's check ------------------------------------------------------------------------
+
+    def authorize(self, session: Session, grant: AccessGrant, now: datetime) -> Authorized:
+        """May the holder of ``grant`` pull the data now? AccessDenied with the reason otherwise."""
+        record = session.execute(
+            select(TransferRecord).where(
+                TransferRecord.role == Role.PROVIDER.value, TransferRecord.provider_pid == grant.provider_pid
+            )
+        ).scalar_one_or_none()
+        if (
+            record is None
+            or record.agreement_id != grant.agreement_id
+            or record.counterparty_did != grant.consumer_did
+        ):
+            raise AccessDenied(404, "no such transfer")
+        if record.state != TransferState.STARTED.value:
+            raise AccessDenied(403, f"the transfer is {record.state}")
+        agreement = session.get(AgreementRecord, record.agreement_id)
+        if agreement is None or agreement.role != Role.PROVIDER.value:
+            raise AccessDenied(403, "the agreement is unknown")
+        if agreement.terminated_at is not None:
+            raise AccessDenied(403, f"the agreement was terminated: {agreement.termination_reason}")
+        refusal = self.policy_refusal(agreement, now, record.use_number or 0)
+        if refusal:
+            raise AccessDenied(403, refusal)
+        asset = session.get(AssetRecord, agreement.target)
+        if asset is None:
+            raise AccessDenied(410, "the data is no longer offered")
+        return Authorized(record, asset)
+
+    @staticmethod
+    def policy_refusal(agreement: AgreementRecord, now: datetime, uses: int) -> str | None:
+        """Why the agreement's usage policy does not allow a use now (None: it does)."""
+        purposes = declared_purposes(agreement.policy)
+        try:
+            decision = evaluate(
+                policy_from_json(agreement.policy),
+                EvaluationContext(
+                    now=now,
+                    assignee=agreement.consumer_did,
+                    agreement_start=agreement.signed_at,
+                    use_count=uses,
+                    purpose=next(iter(purposes)) if len(purposes) == 1 else None,
+                    target=agreement.target,
+                ),
+            )
+        except PolicyError as exc:
+            return f"the agreement's policy cannot be evaluated: {exc}"
+        if decision.allowed:
+            return None
+        return "the usage policy does not allow this use now: " + "; ".join(decision.reasons)
+
+    # --- internals ---------------------------------------------------------------------------------------
+
+    def _start(self, session: Session, record: TransferRecord, *, actor: str) -> None:
+        move(session, record, TransferMessage.START, Role.PROVIDER, actor=actor)
+        address = messages.data_address(f"{self.env.base_url}/data/{record.id}", self.issue_token(record))
+        send(
+            session,
+            self.env,
+            record,
+            TransferMessage.START,
+            "start",
+            messages.transfer_start(
+                provider_pid=record.id, consumer_pid=record.consumer_pid or "", address=address
+            ),
+        )
+
+    def _agreement(
+        self, session: Session, agreement_id: str, caller: str, consumer_pid: str
+    ) -> AgreementRecord:
+        agreement = session.get(AgreementRecord, agreement_id)
+        if agreement is None or agreement.role != Role.PROVIDER.value or agreement.consumer_did != caller:
+            raise problem(400, f"no agreement {agreement_id} with you", consumer_pid=consumer_pid)
+        if agreement.finalized_at is None:
+            raise problem(400, f"agreement {agreement_id} is not finalized", consumer_pid=consumer_pid)
+        if agreement.terminated_at is not None:
+            raise problem(
+                400,
+                f"agreement {agreement_id} was terminated: {agreement.termination_reason}",
+                consumer_pid=consumer_pid,
+            )
+        return agreement
+
+    @staticmethod
+    def _uses(session: Session, agreement_id: str) -> int:
+        count = session.execute(
+            select(func.count())
+            .select_from(TransferRecord)
+            .where(
+                TransferRecord.agreement_id == agreement_id,
+                TransferRecord.role == Role.PROVIDER.value,
+                TransferRecord.use_number.is_not(None),
+            )
+        ).scalar()
+        return int(count or 0)
+
+    @staticmethod
+    def _own(session: Session, caller: str, pid: str, body: Mapping[str, Any]) -> TransferRecord:
+        record = by_own_pid(session, Role.PROVIDER, pid, caller)
+        if body.get("consumerPid") not in (None, record.consumer_pid):
+            raise problem(400, "consumerPid does not match this transfer", record)
+        return record
