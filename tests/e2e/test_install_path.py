@@ -1,4 +1,4 @@
-"""The install path: `allmende init`, `asset add`, `serve` as real processes on loopback, then `negotiate`."""
+"""The install path: `init`, `asset add`, `serve` as real processes; then `negotiate`, `transfer get`."""
 
 from __future__ import annotations
 
@@ -117,6 +117,15 @@ def test_open_use_offer_is_negotiated_between_real_processes(
         assert time.monotonic() < deadline
         time.sleep(0.2)
     assert [a["digest"] for a in ours] == [a["digest"] for a in theirs]
+    received = tmp_path / "received.csv"
+    pulled = cli(
+        "transfer", "get", ours[0]["id"], "-o", str(received), "--data-dir", str(consumer_dir), "--json"
+    )
+    assert pulled.returncode == 0, pulled.stderr
+    assert received.read_bytes() == data.read_bytes()
+    assert json.loads(pulled.stdout)["transfer"]["state"] == "COMPLETED"
+    assert not received.with_name("received.csv.part").exists()
+
     for data_dir in (provider_dir, consumer_dir):
         assert cli("audit", "verify", "--data-dir", str(data_dir)).returncode == 0
 

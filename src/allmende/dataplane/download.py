@@ -21,38 +21,12 @@ from allmende.dataplane.answers import Step, Verdict, judge_response, reason_fro
 from allmende.dataplane.digests import MalformedDigest
 from allmende.dataplane.partfile import PartFile
 from allmende.dataplane.progress import ProgressSink
+from allmende.dataplane.results import DigestMismatch, DownloadError, DownloadResult
+
+__all__ = ["DigestMismatch", "DownloadError", "DownloadResult", "download"]
 
 _ERROR_BODY_LIMIT = 64 * 1024
 _MAX_DELAY = 10.0
-
-
-@dataclass(frozen=True)
-class DownloadResult:
-    """A finished download: the file's ``size`` and ``sha256_hex``, whether earlier bytes were
-    reused (``resumed``) and how many requests it took (``attempts``)."""
-
-    size: int
-    sha256_hex: str
-    resumed: bool
-    attempts: int
-
-
-class DownloadError(Exception):
-    """The server refused or answered wrongly (``status``), or the connection kept failing (None)."""
-
-    def __init__(self, status: int | None, reason: str) -> None:
-        super().__init__(f"HTTP {status}: {reason}" if status is not None else reason)
-        self.status = status
-        self.reason = reason
-
-
-class DigestMismatch(Exception):
-    """The downloaded bytes do not have the sha-256 the server announced; nothing was kept."""
-
-    def __init__(self, expected: str, actual: str) -> None:
-        super().__init__(f"sha-256 mismatch: server announced {expected}, received {actual}")
-        self.expected = expected
-        self.actual = actual
 
 
 class _IncompleteBody(Exception):
@@ -126,7 +100,7 @@ async def _request_once(
 ) -> bool:
     """One GET; True when the part then holds the whole file."""
     offset = part.size
-    request_headers = dict(headers)
+    request_headers = {**headers, "Accept-Encoding": "identity"}  # ranges count bytes as stored
     if offset:
         request_headers["Range"] = f"bytes={offset}-"
         if state.etag is not None:
@@ -157,13 +131,33 @@ async def _request_once(
             await part.clear()
         if progress is not None:
             progress.start(verdict.total, part.size)
-        async for chunk in response.aiter_bytes(chunk_size):
-            await part.write(chunk)
-            if progress is not None:
-                progress.advance(len(chunk))
+        await _receive_body(response, part, progress, chunk_size)
         if verdict.total is not None and part.size != verdict.total:
             raise _IncompleteBody(f"received {part.size} of {verdict.total} bytes")
         return True
+
+
+async def _receive_body(
+    response: httpx.Response, part: PartFile, progress: ProgressSink | None, chunk_size: int
+) -> None:
+    """Append the body to the part in pieces of about ``chunk_size`` bytes; what arrived before a
+    broken connection is still written, so that the next request resumes after it."""
+    pending = bytearray()
+
+    async def flush() -> None:
+        await part.write(bytes(pending))
+        if progress is not None:
+            progress.advance(len(pending))
+        pending.clear()
+
+    try:
+        async for piece in response.aiter_bytes():
+            pending += piece
+            if len(pending) >= chunk_size:
+                await flush()
+    finally:
+        if pending:
+            await flush()
 
 
 async def _reason(response: httpx.Response, problem: str | None) -> str:

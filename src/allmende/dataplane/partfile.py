@@ -66,8 +66,10 @@ class PartFile:
         self.size = 0
 
     def close(self) -> None:
-        """Close the file and keep it, so that a later download resumes from it."""
+        """Close the file and keep it for a later download to resume from (deleted when empty)."""
         self._handle.close()
+        if self.size == 0:
+            self.path.unlink(missing_ok=True)
 
     def discard(self) -> None:
         """Close and delete the file."""
