@@ -185,7 +185,19 @@ def run(root: Path, processes: list[subprocess.Popen[bytes]]) -> None:
     say(f"   Agreement {ours['id']}")
     say(f"   digest {ours['digest']} — {'identical on both nodes' if same else 'DIFFERENT (bug!)'},")
     say("   signed by the provider and by the consumer.")
-    for step, key in ((4, "provider"), (5, "consumer")):
+    received = root / "received-by-feinteile.csv"
+    say(f"\n4. {consumer['name']} pulls the data under the agreement (HTTP pull with an access token")
+    say("   bound to this transfer; the usage policy is checked at the access):")
+    pulled = cli(
+        "transfer", "get", ours["id"], "-o", str(received), "--data-dir", str(consumer["dir"]), "--json"
+    )
+    if pulled.returncode != 0:
+        say(f"   failed: {pulled.stderr.strip()}")
+    else:
+        got = json.loads(pulled.stdout)
+        say(f"   {got['bytes']} bytes received, sha-256 checked, saved as {received}")
+        say(f"   transfer {got['transfer']['id']}: {got['transfer']['state']}")
+    for step, key in ((5, "provider"), (6, "consumer")):
         checked = json.loads(cli("audit", "verify", "--data-dir", str(nodes[key]["dir"]), "--json").stdout)
         say(
             f"\n{step}. Audit log of {nodes[key]['name']}: {checked['entries']} entries, "

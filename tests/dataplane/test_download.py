@@ -235,4 +235,4 @@ async def test_bad_arguments_are_rejected(destination: Path) -> None:
     async with httpx.AsyncClient() as client:
         for options in ({"max_retries": -1}, {"chunk_size": 0}, {"retry_delay": -1.0}):
             with pytest.raises(ValueError):
-                await download(client, URL, destination, headers={}, **options)  # type: ignore[arg-type]
+                await download(client, URL, destination, headers={}, **options)

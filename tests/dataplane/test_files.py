@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.types import Message
 
 from allmende.dataplane.files import AssetChanged, AssetMissing, file_response
 from tests.dataplane.apps import MEDIA_TYPE, file_app
@@ -122,7 +123,7 @@ async def test_file_replaced_after_the_response_was_built_aborts_it(asset: Path)
 async def test_file_truncated_while_served_aborts_it(asset: Path) -> None:
     response = file_response(asset, range_header=None, media_type=MEDIA_TYPE, sha256_hex=SHA, chunk_size=4096)
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: Message) -> None:
         if message["type"] == "http.response.body":
             os.truncate(asset, 5000)
 
@@ -137,9 +138,9 @@ def test_bad_arguments_are_rejected(asset: Path) -> None:
         file_response(asset, range_header=None, media_type=MEDIA_TYPE, sha256_hex="abc")
 
 
-async def _never_receive() -> dict[str, object]:
+async def _never_receive() -> Message:
     raise AssertionError("the response must not read the request")
 
 
-async def _discard(message: dict[str, object]) -> None:
+async def _discard(message: Message) -> None:
     return None

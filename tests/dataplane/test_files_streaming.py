@@ -7,7 +7,7 @@ import tracemalloc
 from pathlib import Path
 
 import anyio
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
 from starlette.requests import ClientDisconnect
 from starlette.types import Message

@@ -63,5 +63,6 @@ class RichProgress:
             self._progress.advance(self._task, n)
 
     def finish(self) -> None:
-        """Draw the bar a last time and stop refreshing it."""
-        self._progress.stop()
+        """Draw the bar a last time and stop refreshing it (nothing to do if it never started)."""
+        if self._task is not None:
+            self._progress.stop()
