@@ -36,7 +36,6 @@ from tests.support.transfers import (
     transfer_suspension,
     transfer_termination,
 )
-from tests.support.waiting import eventually
 
 from allmende.loopback import InProcessNetwork
 from allmende.negotiation.states import Role
