@@ -60,8 +60,9 @@ def part_of(destination: Path) -> Path:
 
 
 async def fetch(app: object, destination: Path, **options: object) -> DownloadResult:
+    options.setdefault("headers", AUTH)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:  # type: ignore[arg-type]
-        return await download(client, URL, destination, headers=AUTH, retry_delay=0, **options)  # type: ignore[arg-type]
+        return await download(client, URL, destination, retry_delay=0, **options)  # type: ignore[arg-type]
 
 
 @pytest.mark.anyio
@@ -76,6 +77,16 @@ async def test_full_download(asset: Path, destination: Path) -> None:
     assert sink.calls[0] == ("start", 50_000, 0)
     assert sink.calls[-1] == ("finish", None, 0)
     assert sink.advanced() == 50_000
+
+
+@pytest.mark.anyio
+async def test_empty_file(tmp_path: Path, destination: Path) -> None:
+    empty = tmp_path / "empty.bin"
+    empty.write_bytes(b"")
+    sha = hashlib.sha256(b"").hexdigest()
+    result = await fetch(file_app(empty, sha256_hex=sha), destination, headers={"accept-encoding": "gzip"})
+    assert result == DownloadResult(size=0, sha256_hex=sha, resumed=False, attempts=1)
+    assert destination.read_bytes() == b""
 
 
 @pytest.mark.anyio

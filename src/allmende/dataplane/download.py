@@ -100,7 +100,8 @@ async def _request_once(
 ) -> bool:
     """One GET; True when the part then holds the whole file."""
     offset = part.size
-    request_headers = {**headers, "Accept-Encoding": "identity"}  # ranges count bytes as stored
+    request_headers = httpx.Headers(headers)
+    request_headers["Accept-Encoding"] = "identity"  # ranges count the bytes as stored
     if offset:
         request_headers["Range"] = f"bytes={offset}-"
         if state.etag is not None:
@@ -162,13 +163,13 @@ async def _receive_body(
 
 async def _reason(response: httpx.Response, problem: str | None) -> str:
     """The reason an error answer gives in its JSON body, else ``problem`` or the status phrase."""
-    body = b""
-    async for chunk in response.aiter_bytes():
-        body += chunk[: _ERROR_BODY_LIMIT - len(body)]
-        if len(body) >= _ERROR_BODY_LIMIT:
-            break
     fallback = problem or response.reason_phrase or "error"
+    body = b""
     try:
+        async for chunk in response.aiter_bytes():
+            body += chunk[: _ERROR_BODY_LIMIT - len(body)]
+            if len(body) >= _ERROR_BODY_LIMIT:
+                break
         return reason_from_body(json.loads(body), fallback)
-    except ValueError:
+    except (httpx.HTTPError, ValueError):  # an error body that breaks off or is no JSON
         return fallback
