@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from allmende.negotiation.records import AgreementRecord, NegotiationRecord
@@ -183,13 +182,3 @@ class ConsumerTransfers:
             raise problem(400, "providerPid does not match this transfer", record)
         return record
 
-
-def live_transfers_of(session: Session, agreement_id: str) -> list[TransferRecord]:
-    """Transfers of an agreement (both roles), newest first."""
-    return list(
-        session.execute(
-            select(TransferRecord)
-            .where(TransferRecord.agreement_id == agreement_id)
-            .order_by(TransferRecord.created_at.desc())
-        ).scalars()
-    )
