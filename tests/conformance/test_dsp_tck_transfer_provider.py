@@ -488,7 +488,9 @@ async def test_schema_violation_is_400_and_changes_nothing(
 ) -> None:
     case = await start(make_node, parties, tmp_path)
     await provider_started(case)
-    no_consumer_pid = {k: v for k, v in transfer_completion(case.provider_pid, "x").items() if k != "consumerPid"}
+    no_consumer_pid = {
+        k: v for k, v in transfer_completion(case.provider_pid, "x").items() if k != "consumerPid"
+    }
     await case.assert_rejected(await case.send("completion", no_consumer_pid), "STARTED")
     reason_not_a_list = {**transfer_suspension(case.provider_pid, case.consumer_pid, "x"), "reason": 42}
     await case.assert_rejected(await case.send("suspension", reason_not_a_list), "STARTED")
@@ -506,3 +508,45 @@ async def test_schema_violation_is_400_and_changes_nothing(
     assert_transfer_error(response)
     assert [t["id"] for t in await admin_transfers(case.node, "provider")] == [case.provider_pid]
     await case.assert_pull_works()
+
+
+async def test_mismatched_consumer_pid_is_400(
+    make_node: NodeFactory, parties: PartyFactory, tmp_path: Path
+) -> None:
+    case = await start(make_node, parties, tmp_path)
+    await provider_started(case)
+    body = transfer_completion(case.provider_pid, new_pid())
+    await case.assert_rejected(await case.send("completion", body), "STARTED")
+    await case.assert_pull_works()
+
+
+async def test_mismatched_provider_pid_in_body_is_400(
+    make_node: NodeFactory, parties: PartyFactory, tmp_path: Path
+) -> None:
+    case = await start(make_node, parties, tmp_path)
+    await provider_started(case)
+    body = transfer_completion(new_pid(), case.consumer_pid)
+    await case.assert_rejected(await case.send("completion", body), "STARTED")
+
+
+async def test_consumer_pid_used_by_another_party_is_a_separate_transfer(
+    make_node: NodeFactory, parties: PartyFactory, tmp_path: Path
+) -> None:
+    case = await start(make_node, parties, tmp_path)
+    other = parties(OTHER_PARTY_PORT)
+    TransferRoles(other)
+    (tmp_path / "other").mkdir()
+    other_agreement = await agreement_with_node_as_provider(case.node, other, tmp_path / "other")
+    response = await other.send(
+        f"{case.node.node.dsp_url}/transfers/request",
+        transfer_request(case.consumer_pid, other_agreement, other.callback_url),
+        audience=case.node.did,
+    )
+    # Each consumer picks its own pids; the same consumerPid from another party is another process.
+    assert response.status_code == 201, response.text
+    theirs = response.json()
+    assert theirs["consumerPid"] == case.consumer_pid and theirs["providerPid"] != case.provider_pid
+    transfers = await admin_transfers(case.node, "provider")
+    assert sorted(t["id"] for t in transfers) == sorted([case.provider_pid, theirs["providerPid"]])
+    assert {t["counterparty"] for t in transfers} == {case.party.did, other.did}
+    await case.assert_state("STARTED")

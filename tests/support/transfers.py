@@ -144,7 +144,9 @@ def transfer_request(
 def transfer_start(
     provider_pid: str, consumer_pid: str, address: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    return message("TransferStartMessage", providerPid=provider_pid, consumerPid=consumer_pid, dataAddress=address)
+    return message(
+        "TransferStartMessage", providerPid=provider_pid, consumerPid=consumer_pid, dataAddress=address
+    )
 
 
 def transfer_suspension(provider_pid: str, consumer_pid: str, reason: str) -> dict[str, Any]:
@@ -170,9 +172,7 @@ def transfer_termination(provider_pid: str, consumer_pid: str, reason: str) -> d
 def read_address(address: Any) -> tuple[str, str]:
     """(endpoint, bearer token) of a DataAddress; fails when either is missing."""
     assert isinstance(address, dict), address
-    validate_message(
-        {**transfer_start("urn:x:p", "urn:x:c", address)}, "TransferStartMessage"
-    )
+    validate_message(transfer_start("urn:x:p", "urn:x:c", address), "TransferStartMessage")  # schema
     token = next(
         (p["value"] for p in address.get("endpointProperties", []) if p.get("name") == "authorization"), None
     )

@@ -304,6 +304,8 @@ class ConsumerNegotiations:
 
     @staticmethod
     def _adopt_provider_pid(record: NegotiationRecord, body: Mapping[str, Any]) -> None:
+        if body.get("consumerPid") not in (None, record.consumer_pid):
+            raise bad_request("consumerPid in the message is not the one in the path", **pids(record))
         provider_pid = body.get("providerPid")
         if record.provider_pid is None and isinstance(provider_pid, str):
             record.provider_pid = provider_pid

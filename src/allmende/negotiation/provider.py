@@ -354,6 +354,8 @@ class ProviderNegotiations:
 
     @staticmethod
     def _check_pids(record: NegotiationRecord, body: Mapping[str, Any]) -> None:
+        if body.get("providerPid") not in (None, record.provider_pid):
+            raise bad_request("providerPid in the message is not the one in the path", **pids(record))
         if body.get("consumerPid") not in (None, record.consumer_pid):
             raise bad_request("consumerPid does not match this negotiation", **pids(record))
 

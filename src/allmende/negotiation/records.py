@@ -16,8 +16,12 @@ class NegotiationRecord(Base):
 
     __tablename__ = "negotiations"
     __table_args__ = (
-        UniqueConstraint("role", "provider_pid", name="uq_negotiations_role_provider_pid"),
-        UniqueConstraint("role", "consumer_pid", name="uq_negotiations_role_consumer_pid"),
+        UniqueConstraint(
+            "role", "counterparty_did", "provider_pid", name="uq_negotiations_party_provider_pid"
+        ),
+        UniqueConstraint(
+            "role", "counterparty_did", "consumer_pid", name="uq_negotiations_party_consumer_pid"
+        ),
         Index("ix_negotiations_state", "state"),
         Index("ix_negotiations_updated_at", "updated_at"),
     )

@@ -175,10 +175,11 @@ class ConsumerTransfers:
     @staticmethod
     def _own(session: Session, caller: str, pid: str, body: Mapping[str, Any]) -> TransferRecord:
         record = by_own_pid(session, Role.CONSUMER, pid, caller)
+        if body.get("consumerPid") not in (None, record.consumer_pid):
+            raise problem(400, "consumerPid in the message is not the one in the path", record)
         provider_pid = body.get("providerPid")
         if record.provider_pid is None and isinstance(provider_pid, str):
             record.provider_pid = provider_pid
         elif provider_pid not in (None, record.provider_pid):
             raise problem(400, "providerPid does not match this transfer", record)
         return record
-

@@ -310,6 +310,8 @@ class ProviderTransfers:
     @staticmethod
     def _own(session: Session, caller: str, pid: str, body: Mapping[str, Any]) -> TransferRecord:
         record = by_own_pid(session, Role.PROVIDER, pid, caller)
+        if body.get("providerPid") not in (None, record.provider_pid):
+            raise problem(400, "providerPid in the message is not the one in the path", record)
         if body.get("consumerPid") not in (None, record.consumer_pid):
             raise problem(400, "consumerPid does not match this transfer", record)
         return record

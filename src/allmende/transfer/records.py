@@ -16,8 +16,8 @@ class TransferRecord(Base):
 
     __tablename__ = "transfers"
     __table_args__ = (
-        UniqueConstraint("role", "provider_pid", name="uq_transfers_role_provider_pid"),
-        UniqueConstraint("role", "consumer_pid", name="uq_transfers_role_consumer_pid"),
+        UniqueConstraint("role", "counterparty_did", "provider_pid", name="uq_transfers_party_provider_pid"),
+        UniqueConstraint("role", "counterparty_did", "consumer_pid", name="uq_transfers_party_consumer_pid"),
         Index("ix_transfers_agreement_id", "agreement_id"),
         Index("ix_transfers_updated_at", "updated_at"),
     )
