@@ -11,24 +11,20 @@ from allmende.negotiation.records import AgreementRecord, NegotiationRecord
 from allmende.negotiation.states import Role
 from allmende.transfer import messages
 from allmende.transfer.process import (
-    TransferEnv,
-    by_own_pid,
-    end,
     move,
     open_transfer,
     problem,
     send,
-    state_body,
 )
 from allmende.transfer.records import TransferRecord
+from allmende.transfer.side import TransferSide
 from allmende.transfer.states import TransferMessage
 
 
-class ConsumerTransfers:
+class ConsumerTransfers(TransferSide):
     """Starts transfers under our agreements and handles the provider's messages at our callback."""
 
-    def __init__(self, env: TransferEnv) -> None:
-        self.env = env
+    role = Role.CONSUMER
 
     def start(self, session: Session, agreement_id: str, actor: str) -> TransferRecord:
         """Ask the provider of ``agreement_id`` for the data (HTTP pull)."""
@@ -80,7 +76,7 @@ class ConsumerTransfers:
         self, session: Session, caller: str, pid: str, body: Mapping[str, Any], digest: str
     ) -> None:
         """TransferStartMessage: the data can be pulled from the data address."""
-        record = self._own(session, caller, pid, body)
+        record = self.own(session, caller, pid, body)
         move(session, record, TransferMessage.START, Role.PROVIDER, actor=caller, digest=digest)
         address = body.get("dataAddress")
         if isinstance(address, dict):
@@ -88,62 +84,7 @@ class ConsumerTransfers:
         elif record.data_address is None:
             raise problem(400, "a pull transfer needs a dataAddress in the TransferStartMessage", record)
 
-    def receive_suspension(
-        self, session: Session, caller: str, pid: str, body: Mapping[str, Any], digest: str
-    ) -> None:
-        record = self._own(session, caller, pid, body)
-        move(
-            session,
-            record,
-            TransferMessage.SUSPENSION,
-            Role.PROVIDER,
-            actor=caller,
-            digest=digest,
-            detail={"reason": body.get("reason")},
-        )
-
-    def receive_completion(
-        self, session: Session, caller: str, pid: str, body: Mapping[str, Any], digest: str
-    ) -> None:
-        record = self._own(session, caller, pid, body)
-        move(session, record, TransferMessage.COMPLETION, Role.PROVIDER, actor=caller, digest=digest)
-
-    def receive_termination(
-        self, session: Session, caller: str, pid: str, body: Mapping[str, Any], digest: str
-    ) -> None:
-        record = self._own(session, caller, pid, body)
-        reasons = [str(r) for r in body.get("reason") or []]
-        move(
-            session,
-            record,
-            TransferMessage.TERMINATION,
-            Role.PROVIDER,
-            actor=caller,
-            digest=digest,
-            detail={"reason": reasons},
-        )
-        record.termination_reason = "terminated by the provider: " + ("; ".join(reasons) or "no reason given")
-
-    def state(self, session: Session, caller: str, pid: str) -> dict[str, Any]:
-        """GET on our callback."""
-        return state_body(by_own_pid(session, Role.CONSUMER, pid, caller))
-
     # --- our owner's control -------------------------------------------------------------------------
-
-    def suspend(self, session: Session, record: TransferRecord, reason: str, actor: str) -> None:
-        move(
-            session, record, TransferMessage.SUSPENSION, Role.CONSUMER, actor=actor, detail={"reason": reason}
-        )
-        send(
-            session,
-            self.env,
-            record,
-            TransferMessage.SUSPENSION,
-            "suspension",
-            messages.transfer_suspension(
-                provider_pid=record.provider_pid or "", consumer_pid=record.id, reason=reason
-            ),
-        )
 
     def resume(self, session: Session, record: TransferRecord, actor: str) -> None:
         move(session, record, TransferMessage.START, Role.CONSUMER, actor=actor)
@@ -157,29 +98,3 @@ class ConsumerTransfers:
                 provider_pid=record.provider_pid or "", consumer_pid=record.id, address=None
             ),
         )
-
-    def complete(self, session: Session, record: TransferRecord, actor: str) -> None:
-        move(session, record, TransferMessage.COMPLETION, Role.CONSUMER, actor=actor)
-        send(
-            session,
-            self.env,
-            record,
-            TransferMessage.COMPLETION,
-            "completion",
-            messages.transfer_completion(provider_pid=record.provider_pid or "", consumer_pid=record.id),
-        )
-
-    def terminate(self, session: Session, record: TransferRecord, reason: str, actor: str) -> None:
-        end(session, self.env, record, Role.CONSUMER, reason, actor)
-
-    @staticmethod
-    def _own(session: Session, caller: str, pid: str, body: Mapping[str, Any]) -> TransferRecord:
-        record = by_own_pid(session, Role.CONSUMER, pid, caller)
-        if body.get("consumerPid") not in (None, record.consumer_pid):
-            raise problem(400, "consumerPid in the message is not the one in the path", record)
-        provider_pid = body.get("providerPid")
-        if record.provider_pid is None and isinstance(provider_pid, str):
-            record.provider_pid = provider_pid
-        elif provider_pid not in (None, record.provider_pid):
-            raise problem(400, "providerPid does not match this transfer", record)
-        return record

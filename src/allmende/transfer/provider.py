@@ -23,7 +23,6 @@ from allmende.transfer import messages
 from allmende.transfer.access import AccessDenied, AccessGrant
 from allmende.transfer.process import (
     TransferEnv,
-    by_own_pid,
     end,
     move,
     open_transfer,
@@ -32,6 +31,7 @@ from allmende.transfer.process import (
     state_body,
 )
 from allmende.transfer.records import TransferRecord
+from allmende.transfer.side import TransferSide
 from allmende.transfer.states import TERMINAL, TransferMessage, TransferState
 
 TokenIssuer = Callable[[TransferRecord], str]
@@ -46,11 +46,13 @@ class Authorized:
     asset: AssetRecord
 
 
-class ProviderTransfers:
+class ProviderTransfers(TransferSide):
     """Handles the consumer's transfer messages, the owner's decisions and data-plane access checks."""
 
+    role = Role.PROVIDER
+
     def __init__(self, env: TransferEnv, issue_token: TokenIssuer) -> None:
-        self.env = env
+        super().__init__(env)
         self.issue_token = issue_token
 
     # --- incoming messages -------------------------------------------------------------------------
@@ -102,82 +104,13 @@ class ProviderTransfers:
         self, session: Session, caller: str, pid: str, body: Mapping[str, Any], digest: str
     ) -> None:
         """The consumer resumes a suspended transfer."""
-        record = self._own(session, caller, pid, body)
+        record = self.own(session, caller, pid, body)
         move(session, record, TransferMessage.START, Role.CONSUMER, actor=caller, digest=digest)
-
-    def receive_suspension(
-        self, session: Session, caller: str, pid: str, body: Mapping[str, Any], digest: str
-    ) -> None:
-        record = self._own(session, caller, pid, body)
-        move(
-            session,
-            record,
-            TransferMessage.SUSPENSION,
-            Role.CONSUMER,
-            actor=caller,
-            digest=digest,
-            detail={"reason": body.get("reason")},
-        )
-
-    def receive_completion(
-        self, session: Session, caller: str, pid: str, body: Mapping[str, Any], digest: str
-    ) -> None:
-        record = self._own(session, caller, pid, body)
-        move(session, record, TransferMessage.COMPLETION, Role.CONSUMER, actor=caller, digest=digest)
-
-    def receive_termination(
-        self, session: Session, caller: str, pid: str, body: Mapping[str, Any], digest: str
-    ) -> None:
-        record = self._own(session, caller, pid, body)
-        reasons = [str(r) for r in body.get("reason") or []]
-        move(
-            session,
-            record,
-            TransferMessage.TERMINATION,
-            Role.CONSUMER,
-            actor=caller,
-            digest=digest,
-            detail={"reason": reasons},
-        )
-        record.termination_reason = "terminated by the consumer: " + ("; ".join(reasons) or "no reason given")
-
-    def state(self, session: Session, caller: str, pid: str) -> dict[str, Any]:
-        """GET /transfers/:providerPid."""
-        return state_body(by_own_pid(session, Role.PROVIDER, pid, caller))
 
     # --- the owner's control -------------------------------------------------------------------------
 
-    def suspend(self, session: Session, record: TransferRecord, reason: str, actor: str) -> None:
-        move(
-            session, record, TransferMessage.SUSPENSION, Role.PROVIDER, actor=actor, detail={"reason": reason}
-        )
-        send(
-            session,
-            self.env,
-            record,
-            TransferMessage.SUSPENSION,
-            "suspension",
-            messages.transfer_suspension(
-                provider_pid=record.id, consumer_pid=record.consumer_pid or "", reason=reason
-            ),
-        )
-
     def resume(self, session: Session, record: TransferRecord, actor: str) -> None:
         self._start(session, record, actor=actor)
-
-    def complete(self, session: Session, record: TransferRecord, actor: str) -> None:
-        move(session, record, TransferMessage.COMPLETION, Role.PROVIDER, actor=actor)
-        send(
-            session,
-            self.env,
-            record,
-            TransferMessage.COMPLETION,
-            "completion",
-            messages.transfer_completion(provider_pid=record.id, consumer_pid=record.consumer_pid or ""),
-        )
-
-    def terminate(self, session: Session, record: TransferRecord, reason: str, actor: str) -> None:
-        end(session, self.env, record, Role.PROVIDER, reason, actor)
 
     def terminate_agreement(self, session: Session, agreement_id: str, reason: str, actor: str) -> int:
         """End an agreement we granted: its live transfers are terminated, its tokens stop working."""
@@ -306,12 +239,3 @@ class ProviderTransfers:
             )
         ).scalar()
         return int(count or 0)
-
-    @staticmethod
-    def _own(session: Session, caller: str, pid: str, body: Mapping[str, Any]) -> TransferRecord:
-        record = by_own_pid(session, Role.PROVIDER, pid, caller)
-        if body.get("providerPid") not in (None, record.provider_pid):
-            raise problem(400, "providerPid in the message is not the one in the path", record)
-        if body.get("consumerPid") not in (None, record.consumer_pid):
-            raise problem(400, "consumerPid does not match this transfer", record)
-        return record

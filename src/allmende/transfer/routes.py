@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from allmende.node import Node
 from allmende.protocol.endpoint import authenticate, in_read, in_transaction, node_of, receive
 from allmende.transfer.process import ERROR, problem
+from allmende.transfer.side import TransferSide
 
 provider_router = APIRouter(prefix="/dsp/transfers", tags=["DSP transfer (provider)"])
 consumer_router = APIRouter(prefix="/dsp/callback/transfers", tags=["DSP transfer (consumer callback)"])
-
-
-def _ok() -> Response:
-    return Response(status_code=200)
 
 
 @provider_router.post("/request", status_code=201)
@@ -33,111 +33,52 @@ async def transfer_request(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=201 if created else 200)
 
 
-@provider_router.get("/{pid}")
-async def provider_state(pid: str, request: Request) -> JSONResponse:
-    """The transfer process as the provider sees it."""
-    node = node_of(request)
-    claims = await authenticate(request, ERROR)
-    return JSONResponse(await in_read(node, lambda s: node.provider_transfers.state(s, claims.issuer, pid)))
+def _state_route(router: APIRouter, side_of: Callable[[Node], TransferSide], whose: str) -> None:
+    async def state(pid: str, request: Request) -> JSONResponse:
+        node = node_of(request)
+        claims = await authenticate(request, ERROR)
+        return JSONResponse(await in_read(node, lambda s: side_of(node).state(s, claims.issuer, pid)))
 
-
-@provider_router.post("/{pid}/start")
-async def consumer_start(pid: str, request: Request) -> Response:
-    """TransferStartMessage from the consumer (resume after suspension)."""
-    node, claims, message = await receive(request, "TransferStartMessage", ERROR, provider_pid=pid)
-    await in_transaction(
-        node,
-        lambda s: node.provider_transfers.receive_start(s, claims.issuer, pid, message.body, message.digest),
+    router.add_api_route(
+        "/{pid}", state, methods=["GET"], summary=f"The transfer process as the {whose} sees it"
     )
-    return _ok()
 
 
-@provider_router.post("/{pid}/suspension")
-async def consumer_suspension(pid: str, request: Request) -> Response:
-    node, claims, message = await receive(request, "TransferSuspensionMessage", ERROR, provider_pid=pid)
-    await in_transaction(
-        node,
-        lambda s: node.provider_transfers.receive_suspension(
-            s, claims.issuer, pid, message.body, message.digest
-        ),
-    )
-    return _ok()
+def _message_route(
+    router: APIRouter, leaf: str, message_type: str, side_of: Callable[[Node], TransferSide], handler: str
+) -> None:
+    """``POST /{pid}/{leaf}``: authenticate, validate ``message_type``, hand it to the side's ``handler``."""
+    provider_path = router is provider_router
+
+    async def endpoint(pid: str, request: Request) -> Response:
+        pids = {"provider_pid": pid} if provider_path else {"consumer_pid": pid}
+        node, claims, message = await receive(request, message_type, ERROR, **pids)
+        act: Callable[..., None] = getattr(side_of(node), handler)
+        await in_transaction(node, lambda s: act(s, claims.issuer, pid, message.body, message.digest))
+        return Response(status_code=200)
+
+    router.add_api_route(f"/{{pid}}/{leaf}", endpoint, methods=["POST"], summary=message_type)
 
 
-@provider_router.post("/{pid}/completion")
-async def consumer_completion(pid: str, request: Request) -> Response:
-    node, claims, message = await receive(request, "TransferCompletionMessage", ERROR, provider_pid=pid)
-    await in_transaction(
-        node,
-        lambda s: node.provider_transfers.receive_completion(
-            s, claims.issuer, pid, message.body, message.digest
-        ),
-    )
-    return _ok()
+def _provider(node: Node) -> TransferSide:
+    return node.provider_transfers
 
 
-@provider_router.post("/{pid}/termination")
-async def consumer_termination(pid: str, request: Request) -> Response:
-    node, claims, message = await receive(request, "TransferTerminationMessage", ERROR, provider_pid=pid)
-    await in_transaction(
-        node,
-        lambda s: node.provider_transfers.receive_termination(
-            s, claims.issuer, pid, message.body, message.digest
-        ),
-    )
-    return _ok()
+def _consumer(node: Node) -> TransferSide:
+    return node.consumer_transfers
 
 
-@consumer_router.get("/{pid}")
-async def consumer_state(pid: str, request: Request) -> JSONResponse:
-    """The transfer process as the consumer sees it."""
-    node = node_of(request)
-    claims = await authenticate(request, ERROR)
-    return JSONResponse(await in_read(node, lambda s: node.consumer_transfers.state(s, claims.issuer, pid)))
+for _router, _side, _whose in (
+    (provider_router, _provider, "provider"),
+    (consumer_router, _consumer, "consumer"),
+):
+    _state_route(_router, _side, _whose)
+    for _leaf, _type, _handler in (
+        ("start", "TransferStartMessage", "receive_start"),
+        ("suspension", "TransferSuspensionMessage", "receive_suspension"),
+        ("completion", "TransferCompletionMessage", "receive_completion"),
+        ("termination", "TransferTerminationMessage", "receive_termination"),
+    ):
+        _message_route(_router, _leaf, _type, _side, _handler)
 
-
-@consumer_router.post("/{pid}/start")
-async def provider_start(pid: str, request: Request) -> Response:
-    """TransferStartMessage from the provider, with the data address."""
-    node, claims, message = await receive(request, "TransferStartMessage", ERROR, consumer_pid=pid)
-    await in_transaction(
-        node,
-        lambda s: node.consumer_transfers.receive_start(s, claims.issuer, pid, message.body, message.digest),
-    )
-    return _ok()
-
-
-@consumer_router.post("/{pid}/suspension")
-async def provider_suspension(pid: str, request: Request) -> Response:
-    node, claims, message = await receive(request, "TransferSuspensionMessage", ERROR, consumer_pid=pid)
-    await in_transaction(
-        node,
-        lambda s: node.consumer_transfers.receive_suspension(
-            s, claims.issuer, pid, message.body, message.digest
-        ),
-    )
-    return _ok()
-
-
-@consumer_router.post("/{pid}/completion")
-async def provider_completion(pid: str, request: Request) -> Response:
-    node, claims, message = await receive(request, "TransferCompletionMessage", ERROR, consumer_pid=pid)
-    await in_transaction(
-        node,
-        lambda s: node.consumer_transfers.receive_completion(
-            s, claims.issuer, pid, message.body, message.digest
-        ),
-    )
-    return _ok()
-
-
-@consumer_router.post("/{pid}/termination")
-async def provider_termination(pid: str, request: Request) -> Response:
-    node, claims, message = await receive(request, "TransferTerminationMessage", ERROR, consumer_pid=pid)
-    await in_transaction(
-        node,
-        lambda s: node.consumer_transfers.receive_termination(
-            s, claims.issuer, pid, message.body, message.digest
-        ),
-    )
-    return _ok()
+__all__ = ["consumer_router", "provider_router"]
