@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from tests.conftest import NodeFactory
 
 pytestmark = pytest.mark.anyio
@@ -14,8 +13,14 @@ pytestmark = pytest.mark.anyio
 async def test_openapi_lists_the_api_and_the_protocol(make_node: NodeFactory) -> None:
     node = await make_node("Node", 8601)
     spec = (await node.api.get("/api/v1/openapi.json")).json()
-    for path in ("/api/v1/assets", "/api/v1/negotiations/{negotiation_id}/agree", "/api/v1/transfers",
-                 "/dsp/negotiations/request", "/dsp/transfers/request", "/dsp/catalog/request"):
+    for path in (
+        "/api/v1/assets",
+        "/api/v1/negotiations/{negotiation_id}/agree",
+        "/api/v1/transfers",
+        "/dsp/negotiations/request",
+        "/dsp/transfers/request",
+        "/dsp/catalog/request",
+    ):
         assert path in spec["paths"], path
 
 
