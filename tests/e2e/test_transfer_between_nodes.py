@@ -53,9 +53,9 @@ def pull_client(network: InProcessNetwork) -> httpx.AsyncClient:
 
 
 async def test_pull_delivers_the_file_with_its_digest_and_the_owner_controls_it(
-    make_node: NodeFactory, tmp_path: Path, network: InProcessNetwork
+    make_node: NodeFactory, tmp_path: Path, network: InProcessNetwork, database_url: str | None
 ) -> None:
-    provider = await make_node("Maschinenbau Muster GmbH", 8501)
+    provider = await make_node("Maschinenbau Muster GmbH", 8501, database_url=database_url)
     consumer = await make_node("Feinteile KG", 8502)
     data = tmp_path / "spindle.csv"
     data.write_bytes(b"t,rms\n" + b"".join(f"{i},{i % 7}.5\n".encode() for i in range(50_000)))
