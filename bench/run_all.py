@@ -1,6 +1,7 @@
 """``make bench``: every benchmark in sequence, then one summary table (figure, vs baseline, target).
 
-Each benchmark measures its own baseline in the same run; see docs/benchmarks.md. Takes about 4 minutes.
+Each benchmark measures its own baseline in the same run; see docs/benchmarks.md. Takes about 7 minutes
+(the transfer benchmark needs nginx for its baseline and ~10 GiB of free space in the temp folder).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from bench import catalog, cold_start, negotiations
+from bench import catalog, cold_start, negotiations, transfer
 from bench._common import load_average, machine
 
 
@@ -19,6 +20,7 @@ def main() -> None:
         ("cold_start", lambda: cold_start.report(cold_start.measure())),
         ("negotiations", lambda: negotiations.report(negotiations.measure())),
         ("catalog", lambda: catalog.report(catalog.measure())),
+        ("transfer", lambda: transfer.report(transfer.measure())),
     )
     for name, run in runs:
         started = time.monotonic()

@@ -20,6 +20,10 @@ from allmende.transfer.provider import Authorized
 
 router = APIRouter(tags=["data plane"])
 
+# Measured (bench.transfer): 1 MiB chunks reach ~0.57x nginx's throughput, 4 MiB ~0.83x at less CPU;
+# memory stays bounded (one chunk in flight per connection).
+DATA_CHUNK_BYTES = 4 << 20
+
 
 @router.get("/data/{pid}")
 async def pull(pid: str, request: Request) -> Response:
@@ -49,6 +53,7 @@ async def pull(pid: str, request: Request) -> Response:
             sha256_hex=asset.sha256,
             expected_size=asset.byte_size,
             on_bytes=node.bytes_counter(pid),
+            chunk_size=DATA_CHUNK_BYTES,
         )
     except AccessDenied as denied:
         status, reason = denied.status, denied.reason
