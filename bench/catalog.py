@@ -42,6 +42,7 @@ def _populate(data_dir: Path, did: str, count: int, file: Path) -> float:
     from allmende.catalog.policy_source import policy_from_argument
     from allmende.catalog.service import NewAsset, add_asset
     from allmende.settings import load_settings
+    from allmende.sources import FileSource
     from allmende.store.database import Database
 
     database = Database(load_settings(data_dir).effective_database_url)
@@ -53,7 +54,12 @@ def _populate(data_dir: Path, did: str, count: int, file: Path) -> float:
             for i in range(count):
                 add_asset(
                     session,
-                    NewAsset(file, f"Dataset {i}", f"Benchmark dataset number {i}", ("bench", f"k{i % 50}")),
+                    NewAsset(
+                        FileSource(file),
+                        f"Dataset {i}",
+                        f"Benchmark dataset number {i}",
+                        ("bench", f"k{i % 50}"),
+                    ),
                     policy,
                     actor="bench",
                     template=template,

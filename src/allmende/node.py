@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -25,6 +26,7 @@ from allmende.negotiation.delivery import NEGOTIATION_KINDS, NegotiationDelivery
 from allmende.negotiation.process import NegotiationEnv
 from allmende.negotiation.provider import ProviderNegotiations
 from allmende.settings import NodeSettings
+from allmende.sources import SecretStore
 from allmende.store.database import Database
 from allmende.store.replay_guard import DatabaseReplayGuard
 from allmende.transfer.access import issue_access_token
@@ -39,6 +41,15 @@ if TYPE_CHECKING:
     from allmende.catalog.remote import RemoteCatalog
 
 KEYS_FOLDER = "keys"
+SECRETS_FOLDER = "secrets"
+
+
+def open_secret_store(data_dir: Path) -> SecretStore:
+    """The node's secret store (created on first use for nodes made before it existed)."""
+    folder = data_dir / SECRETS_FOLDER
+    if (folder / "secret.key").exists():
+        return SecretStore.load(folder)
+    return SecretStore.create(folder)
 
 
 class Node:
@@ -56,6 +67,7 @@ class Node:
         self.callback_url = f"{self.dsp_url}/callback"
         self.db = Database(settings.effective_database_url)
         self.keys = KeyStore.load(settings.data_dir / KEYS_FOLDER)
+        self.secrets = open_secret_store(settings.data_dir)
         self.http = httpx.AsyncClient(
             transport=transport, timeout=settings.http_timeout_seconds, follow_redirects=False
         )

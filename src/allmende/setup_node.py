@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from allmende.api.keys import create_key
 from allmende.audit import log as audit
 from allmende.identity import IdentityError, KeyStore, did_from_url
-from allmende.node import KEYS_FOLDER
+from allmende.node import KEYS_FOLDER, SECRETS_FOLDER, open_secret_store
 from allmende.settings import SETTINGS_FILE, load_settings, write_settings
 from allmende.store import migrate
 from allmende.store.database import Database
@@ -45,7 +45,7 @@ def init_node(
 ) -> CreatedNode:
     """Create a node in ``data_dir``; refuses to overwrite an existing node."""
     data_dir = data_dir.expanduser().resolve()
-    if (data_dir / SETTINGS_FILE).exists() or (data_dir / KEYS_FOLDER).exists():
+    if any((data_dir / leaf).exists() for leaf in (SETTINGS_FILE, KEYS_FOLDER, SECRETS_FOLDER)):
         raise InitError(f"{data_dir} already holds a node; refusing to overwrite it")
     if not name.strip():
         raise InitError("--name must not be empty")
@@ -70,6 +70,7 @@ def init_node(
         write_settings(data_dir, values)
         settings = load_settings(data_dir, environ={})
         KeyStore.create(data_dir / KEYS_FOLDER)
+        open_secret_store(data_dir)
         database = Database(database_url or settings.effective_database_url)
         try:
             migrate.upgrade(database)
@@ -110,6 +111,7 @@ def _remove_partial(data_dir: Path, created_dir: bool) -> None:
     ):
         (data_dir / leaf).unlink(missing_ok=True)
     shutil.rmtree(data_dir / KEYS_FOLDER, ignore_errors=True)
+    shutil.rmtree(data_dir / SECRETS_FOLDER, ignore_errors=True)
     if created_dir:
         shutil.rmtree(data_dir, ignore_errors=True)
 

@@ -15,12 +15,13 @@ from allmende.api.views import asset_view, offer_view
 from allmende.catalog.policy_source import policy_from_argument
 from allmende.catalog.records import AssetRecord, OfferRecord
 from allmende.catalog.remote import RemoteCatalogError, fetch_catalog
-from allmende.catalog.service import CatalogError, NewAsset, add_asset, set_published
+from allmende.catalog.service import CatalogError, NewAsset, add_asset, set_published, source_for_path
 from allmende.policy.errors import PolicyError
 from allmende.policy.jsonld import policy_from_json
 from allmende.policy.render import render_policy
 from allmende.policy.templates import TEMPLATES
 from allmende.protocol.endpoint import in_read, in_transaction, node_of
+from allmende.sources import SourceConfigError, parse_source
 
 router = APIRouter()
 Reader = Annotated[ApiCaller, Depends(reader)]
@@ -30,7 +31,15 @@ Admin = Annotated[ApiCaller, Depends(admin)]
 class AssetIn(BaseModel):
     """A file on the node's machine to publish, with its metadata and policy."""
 
-    path: str = Field(description="Absolute path of the file on the node's machine")
+    path: str | None = Field(
+        default=None, description="Absolute path of a file or folder on the node's machine"
+    )
+    folder_mode: Literal["tar", "files"] = Field(default="tar", description="How a folder is served")
+    source: dict[str, Any] | None = Field(
+        default=None,
+        description='Instead of path: {"kind": "http_api" | "sql_query", ...} (see docs/api.md); '
+        'credentials as "secret:NAME" references',
+    )
     title: str = Field(min_length=1, max_length=500)
     description: str = Field(min_length=1)
     keywords: list[str] = []
@@ -53,6 +62,16 @@ async def create_asset(body: AssetIn, request: Request, caller: Admin) -> dict[s
     node = node_of(request)
     if body.policy is not None and body.template is not None:
         raise ApiProblem(400, "give either template or policy, not both")
+    if (body.path is None) == (body.source is None):
+        raise ApiProblem(400, "give either path or source")
+    try:
+        source = (
+            source_for_path(Path(body.path), body.folder_mode)
+            if body.path is not None
+            else parse_source(body.source or {})
+        )
+    except (SourceConfigError, CatalogError) as exc:
+        raise ApiProblem(400, str(exc)) from None
 
     def work(session: Any) -> dict[str, Any]:
         if body.policy is not None:
@@ -63,11 +82,12 @@ async def create_asset(body: AssetIn, request: Request, caller: Admin) -> dict[s
             )
         asset, offer = add_asset(
             session,
-            NewAsset(Path(body.path), body.title, body.description, tuple(body.keywords), body.media_type),
+            NewAsset(source, body.title, body.description, tuple(body.keywords), body.media_type),
             policy,
             actor=caller.actor,
             template=template,
             review_required=body.review_required,
+            secrets=node.secrets,
         )
         return {"asset": asset_view(asset), "offer": offer_view(offer)}
 

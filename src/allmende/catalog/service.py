@@ -21,6 +21,18 @@ from allmende.negotiation.provider import PublishedOffer
 from allmende.policy.errors import PolicyError
 from allmende.policy.evaluate import EvaluationContext, evaluate
 from allmende.policy.jsonld import policy_from_json, policy_to_json
+from allmende.sources import (
+    FileSource,
+    FolderSource,
+    HttpApiSource,
+    SecretStore,
+    Source,
+    SourceConfigError,
+    SqlQuerySource,
+    describe,
+    parse_source,
+    source_to_dict,
+)
 
 
 class CatalogError(ValueError):
@@ -29,13 +41,58 @@ class CatalogError(ValueError):
 
 @dataclass(frozen=True)
 class NewAsset:
-    """What the owner says about a file to share."""
+    """What the owner says about something to share: where it comes from, and its metadata."""
 
-    path: Path
+    source: Source
     title: str
     description: str
     keywords: tuple[str, ...] = ()
     media_type: str | None = None
+
+
+def source_for_path(path: Path, folder_mode: str = "tar") -> Source:
+    """A file or a folder on the node's machine as a source (``folder_mode``: "tar" or "files")."""
+    resolved = path.expanduser().resolve()
+    if resolved.is_dir():
+        try:
+            return parse_source({"kind": "folder", "path": str(resolved), "mode": folder_mode})
+        except SourceConfigError as exc:
+            raise CatalogError(str(exc)) from None
+    return FileSource(resolved)
+
+
+@dataclass(frozen=True)
+class _SourceFacts:
+    source: Source
+    media_type: str
+    byte_size: int | None
+    sha256: str | None
+
+
+def _facts(asset: NewAsset, secrets: SecretStore | None) -> _SourceFacts:
+    """Check the source can be served and learn what can be known about it up front."""
+    source = asset.source
+    if isinstance(source, FileSource):
+        path = source.path.expanduser().resolve()
+        if not path.is_file():
+            raise CatalogError(f"{source.path} is not a readable file")
+        size, sha256 = _file_facts(path)
+        media = asset.media_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return _SourceFacts(FileSource(path), media, size, sha256)
+    if isinstance(source, FolderSource):
+        if not source.path.is_dir():
+            raise CatalogError(f"{source.path} is not a readable folder")
+        media = "application/x-tar" if source.mode == "tar" else "application/json"
+        return _SourceFacts(source, asset.media_type or media, None, None)
+    refs = [source.auth_secret] if isinstance(source, HttpApiSource) else [source.database_url_secret]
+    known = set(secrets.names()) if secrets is not None else set()
+    for ref in refs:
+        if ref is not None and ref.name not in known:
+            raise CatalogError(f"no secret named {ref.name!r} in the secret store (`allmende secret put`)")
+    if isinstance(source, SqlQuerySource):
+        media = "text/csv" if source.format == "csv" else "application/vnd.apache.parquet"
+        return _SourceFacts(source, asset.media_type or media, None, None)
+    return _SourceFacts(source, asset.media_type or "application/octet-stream", None, None)
 
 
 def new_id() -> str:
@@ -78,11 +135,12 @@ def add_asset(
     template: str | None = None,
     review_required: bool = False,
     access_policy: Mapping[str, Any] | None = None,
+    secrets: SecretStore | None = None,
 ) -> tuple[AssetRecord, OfferRecord]:
-    """Register a file as an asset and publish one offer for it, in the caller's transaction."""
-    path = asset.path.expanduser().resolve()
-    if not path.is_file():
-        raise CatalogError(f"{asset.path} is not a readable file")
+    """Register an asset and publish one offer for it, in the caller's transaction.
+
+    ``secrets`` is the node's secret store; sources that name a secret need it to exist there.
+    """
     if not asset.title.strip():
         raise CatalogError("title must not be empty")
     if not asset.description.strip():
@@ -93,17 +151,17 @@ def add_asset(
         raise CatalogError(
             f"an offer with the id {offer_policy['@id']} exists already; give the policy a new @id"
         )
-    size, sha256 = _file_facts(path)
+    facts = _facts(asset, secrets)
     now = utcnow()
     record = AssetRecord(
         id=new_id(),
         title=asset.title.strip(),
         description=asset.description.strip(),
         keywords=sorted({k.strip() for k in asset.keywords if k.strip()}),
-        media_type=asset.media_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream",
-        byte_size=size,
-        sha256=sha256,
-        source={"kind": "file", "path": str(path)},
+        media_type=facts.media_type,
+        byte_size=facts.byte_size,
+        sha256=facts.sha256,
+        source=source_to_dict(facts.source),
         created_at=now,
         modified_at=now,
     )
@@ -125,7 +183,13 @@ def add_asset(
         actor=actor,
         event="asset.published",
         subject=record.id,
-        detail={"title": record.title, "offer": offer.id, "template": template, "sha256": sha256},
+        detail={
+            "title": record.title,
+            "offer": offer.id,
+            "template": template,
+            "sha256": facts.sha256,
+            "source": describe(facts.source),
+        },
     )
     return record, offer
 

@@ -12,9 +12,11 @@ from rich.table import Table
 
 from allmende.api.views import asset_view, offer_view
 from allmende.catalog.policy_source import policy_from_argument
-from allmende.catalog.service import CatalogError, NewAsset, add_asset
+from allmende.catalog.service import CatalogError, NewAsset, add_asset, source_for_path
 from allmende.cli.context import DataDirOption, JsonOption, call_api, database, fail, print_json, settings_for
 from allmende.identity import did_from_url
+from allmende.node import open_secret_store
+from allmende.sources import SecretError, Source, SourceConfigError, parse_source
 
 asset_app = typer.Typer(help="Publish your own assets.", no_args_is_help=True)
 console = Console()
@@ -22,7 +24,7 @@ console = Console()
 
 @asset_app.command("add")
 def asset_add(
-    path: Path = typer.Argument(..., help="The file to share."),
+    path: Path = typer.Argument(None, help="The file or folder to share (or use --sql-secret / --http-url)."),
     data_dir: Path = DataDirOption,
     title: str = typer.Option(..., "--title", "-t"),
     description: str = typer.Option(..., "--description", "-d"),
@@ -33,30 +35,83 @@ def asset_add(
     review: bool = typer.Option(
         False, "--review", help="Review every contract request for this offer by hand."
     ),
+    folder_mode: str = typer.Option(
+        "tar", "--folder-mode", help="A folder is served as one tar or file by file."
+    ),
+    sql_secret: str = typer.Option(
+        None, "--sql-secret", help="Name of the secret holding the database's SQLAlchemy URL."
+    ),
+    query: str = typer.Option(None, "--query", help="With --sql-secret: one SELECT; its result is the data."),
+    table_format: str = typer.Option("csv", "--format", help="With --sql-secret: csv or parquet."),
+    http_url: str = typer.Option(None, "--http-url", help="An HTTP API of yours, proxied by the node."),
+    auth_header: str = typer.Option(None, "--auth-header", help="With --http-url: the credential's header."),
+    auth_secret: str = typer.Option(None, "--auth-secret", help="With --http-url: the secret holding it."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Register a file as an asset and publish an offer for it; prints the asset id and offer id."""
+    """Register a file, folder, SQL query or HTTP API as an asset and publish an offer for it.
+
+    Prints the asset id and the offer id. Credentials never go on the command line: store them with
+    `allmende secret put NAME` and name the secret here.
+    """
     settings = settings_for(data_dir)
     actor = f"owner (cli on {settings.data_dir})"
     try:
+        source = _source(
+            path, folder_mode, sql_secret, query, table_format, http_url, auth_header, auth_secret
+        )
         policy_json, template = policy_from_argument(policy, assigner=did_from_url(settings.public_url))
         with database(data_dir) as db, db.transaction() as session:
             asset, offer = add_asset(
                 session,
-                NewAsset(path, title, description, tuple(keyword)),
+                NewAsset(source, title, description, tuple(keyword)),
                 policy_json,
                 actor=actor,
                 template=template,
                 review_required=review,
+                secrets=open_secret_store(settings.data_dir),
             )
             result = {"asset": asset_view(asset), "offer": offer_view(offer)}
-    except CatalogError as exc:
+    except (CatalogError, SourceConfigError, SecretError) as exc:
         fail(str(exc))
     if as_json:
         print_json(result)
         return
     console.print(f"asset id: {result['asset']['id']}")
     console.print(f"offer id: {result['offer']['id']}  (policy: {template or policy})")
+
+
+def _source(
+    path: Path | None,
+    folder_mode: str,
+    sql_secret: str | None,
+    query: str | None,
+    table_format: str,
+    http_url: str | None,
+    auth_header: str | None,
+    auth_secret: str | None,
+) -> Source:
+    given = [x for x in (path, sql_secret, http_url) if x is not None]
+    if len(given) != 1:
+        fail("give exactly one of PATH, --sql-secret (with --query) or --http-url")
+    if path is not None:
+        return source_for_path(path, folder_mode)
+    if sql_secret is not None:
+        if not query:
+            fail("--sql-secret needs --query")
+        return parse_source(
+            {
+                "kind": "sql_query",
+                "database_url_secret": f"secret:{sql_secret}",
+                "query": query,
+                "format": table_format,
+            }
+        )
+    config: dict[str, Any] = {"kind": "http_api", "url": http_url}
+    if auth_header or auth_secret:
+        if not (auth_header and auth_secret):
+            fail("--auth-header and --auth-secret go together")
+        config.update(auth_header_name=auth_header, auth_secret=f"secret:{auth_secret}")
+    return parse_source(config)
 
 
 def _datasets(catalog: dict[str, Any]) -> list[dict[str, Any]]:

@@ -8,7 +8,13 @@ import typer
 from rich.console import Console
 
 from allmende import __version__
-from allmende.cli import catalog_commands, inspect_commands, policy_commands, transfer_commands
+from allmende.cli import (
+    catalog_commands,
+    inspect_commands,
+    policy_commands,
+    secret_commands,
+    transfer_commands,
+)
 from allmende.cli.context import DataDirOption, fail, settings_for
 from allmende.setup_node import InitError, init_node
 
@@ -21,6 +27,7 @@ app.add_typer(catalog_commands.asset_app, name="asset")
 app.add_typer(policy_commands.app, name="policy")
 app.add_typer(inspect_commands.audit_app, name="audit")
 app.add_typer(transfer_commands.app, name="transfer")
+app.add_typer(secret_commands.app, name="secret")
 app.command("catalog")(catalog_commands.catalog)
 app.command("negotiate")(catalog_commands.negotiate)
 app.command("negotiations")(inspect_commands.negotiations)

@@ -1,7 +1,13 @@
-"""The HTTP pull data plane: ``GET /data/{transfer}`` with a bearer access token, streaming with Range."""
+"""The HTTP pull data plane: ``GET /data/{transfer}`` with a bearer access token.
+
+Files stream with Range and digests; folders as one tar or file by file
+(``GET /data/{transfer}/files/{name}``, listed by ``GET /data/{transfer}/files``); SQL queries and
+the owner's HTTP APIs stream as they are produced. The usage policy is checked at every request.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -9,14 +15,26 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from allmende.audit import log as audit
+from allmende.catalog.records import AssetRecord
 from allmende.clock import utcnow
 from allmende.dataplane.files import AssetUnavailable, file_response
+from allmende.node import Node
 from allmende.protocol.endpoint import in_transaction, node_of
+from allmende.sources import (
+    FileSource,
+    FolderSource,
+    SourceConfigError,
+    SourceError,
+    list_files,
+    open_stream,
+    parse_source,
+    resolve_member,
+)
+from allmende.sources.stream import SourceStream
 from allmende.transfer.access import AccessDenied, AccessGrant, read_access_token
-from allmende.transfer.provider import Authorized
 
 router = APIRouter(tags=["data plane"])
 
@@ -25,69 +43,125 @@ router = APIRouter(tags=["data plane"])
 DATA_CHUNK_BYTES = 4 << 20
 
 
+class _Refused(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
 @router.get("/data/{pid}")
 async def pull(pid: str, request: Request) -> Response:
     """The data of a started transfer; every access and every refusal is in the audit log."""
+    return await _serve(request, pid, None)
+
+
+@router.get("/data/{pid}/files")
+async def folder_listing(pid: str, request: Request) -> Response:
+    """The files of a folder served file by file: names and sizes."""
+    return await _serve(request, pid, "")
+
+
+@router.get("/data/{pid}/files/{name:path}")
+async def folder_file(pid: str, name: str, request: Request) -> Response:
+    """One file of a folder served file by file (Range and digests as for single files)."""
+    return await _serve(request, pid, name)
+
+
+async def _serve(request: Request, pid: str, member: str | None) -> Response:
     node = node_of(request)
-    now = utcnow()
     try:
-        grant = _grant(request, pid, node.keys.all(), node.did)
-
-        def check(session: Session) -> Authorized:
-            authorized = node.provider_transfers.authorize(session, grant, now)
-            audit.append(
-                session,
-                actor=grant.consumer_did,
-                event="data.accessed",
-                subject=pid,
-                detail={"range": request.headers.get("range"), "agreement": grant.agreement_id},
+        asset = await _authorized_asset(node, request, pid, member)
+        source = parse_source(asset.source)
+        counter = node.bytes_counter(pid)
+        if isinstance(source, FileSource) and member is None:
+            response = _file(request, source.path, asset, counter)
+        elif isinstance(source, FolderSource) and source.mode == "files":
+            if member is None:
+                raise _Refused(404, "this folder is served file by file: see /files for its list")
+            if member == "":
+                files = [{"name": n, "size": size} for n, size in list_files(source)]
+                return JSONResponse({"files": files})
+            response = _file(request, resolve_member(source, member), None, counter)
+        elif member is not None:
+            raise _Refused(404, "this asset is not a folder served file by file")
+        else:
+            stream = await open_stream(source, node.secrets, http_client=node.http)
+            response = StreamingResponse(
+                _counted(stream, counter),
+                media_type=stream.media_type,
+                headers={"Content-Disposition": f'attachment; filename="{stream.filename}"'},
             )
-            return authorized
-
-        asset = (await in_transaction(node, check)).asset
-        response = file_response(
-            _asset_path(asset.source),
-            range_header=request.headers.get("range"),
-            if_range=request.headers.get("if-range"),
-            media_type=asset.media_type or "application/octet-stream",
-            sha256_hex=asset.sha256,
-            expected_size=asset.byte_size,
-            on_bytes=node.bytes_counter(pid),
-            chunk_size=DATA_CHUNK_BYTES,
-        )
-    except AccessDenied as denied:
-        status, reason = denied.status, denied.reason
-        await in_transaction(
-            node,
-            lambda s: audit.append(
-                s,
-                actor="data plane",
-                event="data.refused",
-                subject=pid,
-                detail={"status": status, "reason": reason},
-            ),
-        )
-        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
-        return JSONResponse(
-            {"error": "access refused", "reason": reason}, status_code=status, headers=headers
-        )
-    except AssetUnavailable as gone:
-        return JSONResponse({"error": "data unavailable", "reason": str(gone)}, status_code=410)
+    except (AccessDenied, _Refused) as refused:
+        return await _refuse(node, pid, refused.status, refused.reason)
+    except SourceError as failed:
+        return await _refuse(node, pid, failed.status, failed.reason)
+    except (AssetUnavailable, SourceConfigError) as gone:
+        return await _refuse(node, pid, 410, f"the data is unavailable: {gone}")
     response.background = BackgroundTask(node.flush_bytes_served, pid)
     return response
 
 
-def _grant(request: Request, pid: str, keys: Any, own_did: str) -> AccessGrant:
+async def _authorized_asset(node: Node, request: Request, pid: str, member: str | None) -> AssetRecord:
+    grant = _grant(request, pid, node)
+    now = utcnow()
+
+    def check(session: Session) -> AssetRecord:
+        authorized = node.provider_transfers.authorize(session, grant, now)
+        audit.append(
+            session,
+            actor=grant.consumer_did,
+            event="data.accessed",
+            subject=pid,
+            detail={"range": request.headers.get("range"), "file": member, "agreement": grant.agreement_id},
+        )
+        return authorized.asset
+
+    return await in_transaction(node, check)
+
+
+def _grant(request: Request, pid: str, node: Node) -> AccessGrant:
     scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AccessDenied(401, "an access token is required (Authorization: Bearer <token>)")
-    grant = read_access_token(token.strip(), keys=keys, own_did=own_did, now=utcnow())
+    grant = read_access_token(token.strip(), keys=node.keys.all(), own_did=node.did, now=utcnow())
     if grant.provider_pid != pid:
         raise AccessDenied(403, "the access token is for another transfer")
     return grant
 
 
-def _asset_path(source: dict[str, Any]) -> Path:
-    if source.get("kind") != "file":
-        raise AssetUnavailable(Path("."), f"assets of kind {source.get('kind')!r} cannot be served yet")
-    return Path(str(source["path"]))
+def _file(
+    request: Request, path: Path, asset: AssetRecord | None, counter: Callable[[int], None]
+) -> Response:
+    return file_response(
+        path,
+        range_header=request.headers.get("range"),
+        if_range=request.headers.get("if-range"),
+        media_type=(asset.media_type if asset else None) or "application/octet-stream",
+        sha256_hex=asset.sha256 if asset else None,
+        expected_size=asset.byte_size if asset else None,
+        on_bytes=counter,
+        chunk_size=DATA_CHUNK_BYTES,
+    )
+
+
+async def _counted(stream: SourceStream, counter: Callable[[int], None]) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in stream.chunks():
+            counter(len(chunk))
+            yield chunk
+    finally:
+        await stream.aclose()
+
+
+async def _refuse(node: Node, pid: str, status: int, reason: str) -> Response:
+    detail: dict[str, Any] = {"status": status, "reason": reason}
+    await in_transaction(
+        node, lambda s: audit.append(s, actor="data plane", event="data.refused", subject=pid, detail=detail)
+    )
+    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
+    return JSONResponse(
+        {"error": "access refused" if status in (401, 403) else "not served", "reason": reason},
+        status_code=status,
+        headers=headers,
+    )
