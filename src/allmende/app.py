@@ -21,6 +21,7 @@ from allmende.negotiation.routes import consumer_router, provider_router
 from allmende.node import Node
 from allmende.protocol.problems import ProtocolProblem
 from allmende.transfer.data_routes import router as data_router
+from allmende.transfer.push_routes import router as push_router
 from allmende.transfer.routes import consumer_router as transfer_consumer_router
 from allmende.transfer.routes import provider_router as transfer_provider_router
 
@@ -79,6 +80,7 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(transfer_provider_router)
     app.include_router(transfer_consumer_router)
     app.include_router(data_router)
+    app.include_router(push_router)
     app.include_router(api_router)
 
     @app.exception_handler(ProtocolProblem)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from allmende.catalog.service import CatalogView
@@ -29,11 +30,13 @@ from allmende.settings import NodeSettings
 from allmende.sources import SecretStore
 from allmende.store.database import Database
 from allmende.store.replay_guard import DatabaseReplayGuard
-from allmende.transfer.access import issue_access_token
+from allmende.transfer.access import PUSH_TOKEN_TYPE, issue_access_token
 from allmende.transfer.consumer import ConsumerTransfers
 from allmende.transfer.delivery import TRANSFER_KINDS, TransferDelivery
+from allmende.transfer.messages import PUSH_FORMAT
 from allmende.transfer.process import TransferEnv
 from allmende.transfer.provider import ProviderTransfers
+from allmende.transfer.push import push
 from allmende.transfer.records import TransferRecord
 from allmende.ttl_cache import TtlCache
 
@@ -99,6 +102,8 @@ class Node:
             callback_url=self.callback_url,
             postbox=self.postbox,
             access_token_seconds=settings.access_token_seconds,
+            schedule_push=self.schedule_push,
+            issue_push_token=self.issue_push_token,
         )
         self.provider_transfers = ProviderTransfers(self.transfer_env, self.issue_access_token)
         self.consumer_transfers = ConsumerTransfers(self.transfer_env)
@@ -121,6 +126,8 @@ class Node:
         self.postbox.dispatcher = self.sender
         self.remote_catalogs: TtlCache[str, RemoteCatalog] = TtlCache(settings.remote_catalog_cache_seconds)
         self._sender_task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pushes: set[asyncio.Task[None]] = set()
 
     @property
     def name(self) -> str:
@@ -160,6 +167,31 @@ class Node:
             ttl_seconds=self.transfer_env.access_token_seconds,
         )
 
+    def issue_push_token(self, transfer: TransferRecord) -> str:
+        """A token the provider presents when it pushes data to this node (consumer side)."""
+        return issue_access_token(
+            self.keys.active,
+            issuer_did=self.did,
+            consumer_did=transfer.counterparty_did,
+            provider_pid=transfer.id,
+            agreement_id=transfer.agreement_id,
+            now=utcnow(),
+            ttl_seconds=self.transfer_env.access_token_seconds,
+            token_type=PUSH_TOKEN_TYPE,
+        )
+
+    def schedule_push(self, transfer_id: str) -> None:
+        """Push the data of a started push transfer in the background (safe from any thread)."""
+        loop = self._loop
+        if loop is None:
+            return
+        loop.call_soon_threadsafe(self._spawn_push, transfer_id)
+
+    def _spawn_push(self, transfer_id: str) -> None:
+        task = asyncio.create_task(push(self, transfer_id), name=f"push {transfer_id}")
+        self._pushes.add(task)
+        task.add_done_callback(self._pushes.discard)
+
     def bytes_counter(self, transfer_id: str) -> Callable[[int], None]:
         """Counts bytes the data plane sends for a transfer (kept in memory, flushed after the response)."""
 
@@ -190,14 +222,32 @@ class Node:
         await anyio.to_thread.run_sync(run)
 
     async def start(self) -> None:
-        """Start the background sender (idempotent)."""
+        """Start the background sender and resume unfinished pushes (idempotent)."""
+        self._loop = asyncio.get_running_loop()
         if self._sender_task is None:
+            for transfer_id in await anyio.to_thread.run_sync(self._started_pushes):
+                self._spawn_push(transfer_id)
             self._sender_task = asyncio.create_task(
                 self.sender.run(release_claims=self.db.is_sqlite), name=f"outbox-sender {self.did}"
             )
 
+    def _started_pushes(self) -> list[str]:
+        with self.db.read() as session:
+            return list(
+                session.execute(
+                    select(TransferRecord.id).where(
+                        TransferRecord.role == "provider",
+                        TransferRecord.format == PUSH_FORMAT,
+                        TransferRecord.state == "STARTED",
+                    )
+                ).scalars()
+            )
+
     async def stop(self) -> None:
-        """Stop the sender, close connections."""
+        """Stop the sender and pushes, close connections."""
+        for task in list(self._pushes):
+            task.cancel()
+        self._loop = None
         if self._sender_task is not None:
             self._sender_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

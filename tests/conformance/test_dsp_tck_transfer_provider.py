@@ -448,7 +448,10 @@ async def test_request_for_an_agreement_the_caller_does_not_hold_is_400(
     assert other.messages() == []
 
 
-async def test_push_format_is_400(make_node: NodeFactory, parties: PartyFactory, tmp_path: Path) -> None:
+async def test_push_without_a_data_address_is_400(
+    make_node: NodeFactory, parties: PartyFactory, tmp_path: Path
+) -> None:
+    """A push request must say where the data goes (DSP: dataAddress in the TransferRequestMessage)."""
     case = await start(make_node, parties, tmp_path)
     consumer_pid = new_pid()
     response = await case.party.send(
@@ -458,6 +461,7 @@ async def test_push_format_is_400(make_node: NodeFactory, parties: PartyFactory,
     )
     body = assert_transfer_error(response)
     assert body["consumerPid"] == consumer_pid
+    assert "dataAddress" in " ".join(body["reason"])
     assert [t["id"] for t in await admin_transfers(case.node, "provider")] == [case.provider_pid]
 
 

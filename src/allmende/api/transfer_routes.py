@@ -25,6 +25,11 @@ Admin = Annotated[ApiCaller, Depends(admin)]
 
 class StartIn(BaseModel):
     agreement_id: str = Field(description="An agreement this node obtained as consumer")
+    format: Literal["HttpData-PULL", "HttpData-PUSH"] = "HttpData-PULL"
+    push_endpoint: str | None = Field(
+        default=None, description="Push only: where the provider sends the data (default: this node)"
+    )
+    push_token: str | None = Field(default=None, description="Push only: the bearer token for push_endpoint")
 
 
 class ReasonIn(BaseModel):
@@ -44,6 +49,7 @@ def transfer_view(node: Node, record: TransferRecord, *, with_secrets: bool) -> 
         "format": record.format,
         "bytesServed": record.bytes_served + node.bytes_in_flight(record.id),
         "terminationReason": record.termination_reason,
+        "receivedFile": record.received_file,
         "created": isoformat(record.created_at),
         "updated": isoformat(record.updated_at),
     }
@@ -87,9 +93,19 @@ async def get_transfer(transfer_id: str, request: Request, caller: Reader) -> di
 
 @router.post("/transfers", status_code=201, tags=["transfers"])
 async def start_transfer(body: StartIn, request: Request, caller: Admin) -> dict[str, Any]:
-    """As consumer: ask for the data of an agreement (HTTP pull)."""
+    """As consumer: ask for the data of an agreement (HTTP pull, or push to an endpoint)."""
     node = node_of(request)
-    return await _act(request, lambda s: node.consumer_transfers.start(s, body.agreement_id, caller.actor))
+    return await _act(
+        request,
+        lambda s: node.consumer_transfers.start(
+            s,
+            body.agreement_id,
+            caller.actor,
+            data_format=body.format,
+            push_endpoint=body.push_endpoint,
+            push_token=body.push_token,
+        ),
+    )
 
 
 @router.post("/transfers/{transfer_id}/suspend", tags=["transfers"])

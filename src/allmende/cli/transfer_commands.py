@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,42 @@ def get(
         print_json(summary)
     else:
         console.print(f"saved {output} ({result.size} bytes, sha-256 {result.sha256_hex} verified)")
+
+
+@app.command("push")
+def push_command(
+    agreement_id: str = typer.Argument(..., help="An agreement your node obtained."),
+    endpoint: str = typer.Option(
+        None,
+        "--endpoint",
+        help="Where the provider sends the data (default: your node, into DATA_DIR/received).",
+    ),
+    data_dir: Path = DataDirOption,
+    wait: float = typer.Option(300.0, "--wait", help="Seconds to wait for the data to arrive."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Ask the provider to push the data (HttpData-PUSH). With --endpoint, the bearer token for it is read
+    from standard input."""
+    body: dict[str, Any] = {"agreement_id": agreement_id, "format": "HttpData-PUSH"}
+    if endpoint:
+        token = (
+            sys.stdin.readline().strip() if not sys.stdin.isatty() else typer.prompt("token", hide_input=True)
+        )
+        body.update(push_endpoint=endpoint, push_token=token)
+    started = call_api(data_dir, "POST", "/api/v1/transfers", body=body)
+    current = started
+    deadline = time.monotonic() + wait
+    while current["state"] not in ("COMPLETED", "TERMINATED") and time.monotonic() < deadline:
+        time.sleep(0.3)
+        current = call_api(data_dir, "GET", f"/api/v1/transfers/{started['id']}")
+    if as_json:
+        print_json(current)
+    elif current["state"] == "COMPLETED":
+        where = current.get("receivedFile") or endpoint
+        console.print(f"transfer {current['id']}: COMPLETED, {current['bytesServed']} bytes -> {where}")
+    else:
+        reason = current.get("terminationReason") or "still running"
+        fail(f"transfer {current['id']} is {current['state']}: {reason}")
 
 
 async def _pull(endpoint: str, token: str | None, output: Path) -> Any:

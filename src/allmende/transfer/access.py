@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from allmende.identity import IdentityError, NodeKey
 from allmende.identity.jws import decode_jwt, sign_jwt, verify_signature
 
-TOKEN_TYPE = "allmende-data+jwt"
+TOKEN_TYPE = "allmende-data+jwt"  # a provider's token for pulling data
+PUSH_TOKEN_TYPE = "allmende-push+jwt"  # a consumer's token for pushing data to it
 
 
 class AccessDenied(Exception):
@@ -41,6 +42,7 @@ def issue_access_token(
     agreement_id: str,
     now: datetime,
     ttl_seconds: int,
+    token_type: str = TOKEN_TYPE,
 ) -> str:
     """Sign a token for pulling the data of ``provider_pid``."""
     issued = int(now.timestamp())
@@ -53,17 +55,19 @@ def issue_access_token(
         "exp": issued + ttl_seconds,
         "jti": f"urn:uuid:{uuid.uuid4()}",
     }
-    return sign_jwt(claims, key, kid=f"{issuer_did}#{key.key_id}", header_extras={"typ": TOKEN_TYPE})
+    return sign_jwt(claims, key, kid=f"{issuer_did}#{key.key_id}", header_extras={"typ": token_type})
 
 
-def read_access_token(token: str, *, keys: Sequence[NodeKey], own_did: str, now: datetime) -> AccessGrant:
+def read_access_token(
+    token: str, *, keys: Sequence[NodeKey], own_did: str, now: datetime, token_type: str = TOKEN_TYPE
+) -> AccessGrant:
     """Verify a token this node issued (any of its keys, so rotation keeps tokens valid); 401 otherwise."""
     try:
         decoded = decode_jwt(token)
     except IdentityError as exc:
         raise AccessDenied(401, f"malformed access token: {exc.reason}") from None
-    if decoded.header.get("typ") != TOKEN_TYPE:
-        raise AccessDenied(401, "not a data access token")
+    if decoded.header.get("typ") != token_type:
+        raise AccessDenied(401, f"not a {token_type} token")
     kid = str(decoded.header.get("kid", ""))
     did, _, fragment = kid.partition("#")
     key = next((k for k in keys if k.key_id == fragment), None)

@@ -26,8 +26,28 @@ class ConsumerTransfers(TransferSide):
 
     role = Role.CONSUMER
 
-    def start(self, session: Session, agreement_id: str, actor: str) -> TransferRecord:
-        """Ask the provider of ``agreement_id`` for the data (HTTP pull)."""
+    def start(
+        self,
+        session: Session,
+        agreement_id: str,
+        actor: str,
+        *,
+        data_format: str = messages.PULL_FORMAT,
+        push_endpoint: str | None = None,
+        push_token: str | None = None,
+    ) -> TransferRecord:
+        """Ask the provider of ``agreement_id`` for the data.
+
+        Pull (default): the provider answers with a data address to pull from. Push: the provider sends
+        the data to ``push_endpoint`` with ``push_token``; without an endpoint, to this node's own
+        receiver (``/push/{transfer}``), which stores it in the data folder.
+        """
+        if data_format not in messages.FORMATS:
+            raise problem(400, f"format must be one of {', '.join(messages.FORMATS)}")
+        if push_endpoint is not None and data_format != messages.PUSH_FORMAT:
+            raise problem(400, "a push endpoint is only for HttpData-PUSH")
+        if push_endpoint is not None and not push_endpoint.startswith(("http://", "https://")):
+            raise problem(400, "the push endpoint must be an http(s) URL")
         agreement = session.get(AgreementRecord, agreement_id)
         if agreement is None or agreement.role != Role.CONSUMER.value:
             raise problem(404, f"no agreement {agreement_id} obtained by this node")
@@ -42,10 +62,29 @@ class ConsumerTransfers(TransferSide):
             counterparty_did=agreement.provider_did,
             counterparty_address=negotiation.counterparty_address,
             agreement_id=agreement_id,
-            format=messages.PULL_FORMAT,
+            format=data_format,
             counterparty_pid=None,
             actor=actor,
         )
+        address = None
+        if data_format == messages.PUSH_FORMAT:
+            if push_endpoint is None:
+                if self.env.issue_push_token is None:
+                    raise problem(409, "this node cannot receive pushed data")
+                push_endpoint, push_token = (
+                    f"{self.env.base_url}/push/{record.id}",
+                    self.env.issue_push_token(record),
+                )
+            address = (
+                messages.data_address(push_endpoint, push_token)
+                if push_token
+                else {
+                    "@type": "DataAddress",
+                    "endpointType": messages.HTTP_ENDPOINT_TYPE,
+                    "endpoint": push_endpoint,
+                }
+            )
+            record.data_address = address
         self.env.postbox.send(
             session,
             process_id=record.id,
@@ -55,8 +94,9 @@ class ConsumerTransfers(TransferSide):
             body=messages.transfer_request(
                 consumer_pid=record.id,
                 agreement_id=agreement_id,
-                format=messages.PULL_FORMAT,
+                format=data_format,
                 callback=self.env.callback_url,
+                address=address,
             ),
         )
         return record
@@ -79,6 +119,8 @@ class ConsumerTransfers(TransferSide):
         record = self.own(session, caller, pid, body)
         move(session, record, TransferMessage.START, Role.PROVIDER, actor=caller, digest=digest)
         address = body.get("dataAddress")
+        if record.format == messages.PUSH_FORMAT:
+            return  # the data will come to the address we gave
         if isinstance(address, dict):
             record.data_address = address
         elif record.data_address is None:

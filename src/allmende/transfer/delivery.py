@@ -6,7 +6,9 @@ from sqlalchemy.orm import Session
 
 from allmende.messaging.sender import SentMessage
 from allmende.negotiation.states import Role
+from allmende.store.database import after_commit
 from allmende.transfer.consumer import ConsumerTransfers
+from allmende.transfer.messages import PUSH_FORMAT
 from allmende.transfer.process import TransferEnv, move
 from allmende.transfer.records import TransferRecord
 from allmende.transfer.states import TERMINAL, TransferMessage, TransferState
@@ -24,6 +26,11 @@ class TransferDelivery:
     def delivered(self, session: Session, message: SentMessage) -> None:
         if message.kind == TransferMessage.REQUEST.value:
             self.consumer.request_delivered(session, message.process_id, message.body)
+        elif message.kind == TransferMessage.START.value:
+            record = session.get(TransferRecord, message.process_id)
+            if record is not None and record.role == Role.PROVIDER.value and record.format == PUSH_FORMAT:
+                transfer_id = record.id
+                after_commit(session, lambda: self.env.schedule_push(transfer_id))
 
     def given_up(self, session: Session, process_id: str, kind: str, reason: str) -> None:
         """The peer rejected a message or stayed unreachable: the transfer ends, with the reason."""

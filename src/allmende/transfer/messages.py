@@ -7,6 +7,8 @@ from typing import Any
 DSP_CONTEXT = ["https://w3id.org/dspace/2025/1/context.jsonld"]
 HTTP_ENDPOINT_TYPE = "https://w3id.org/idsa/v4.1/HTTP"
 PULL_FORMAT = "HttpData-PULL"
+PUSH_FORMAT = "HttpData-PUSH"
+FORMATS = (PULL_FORMAT, PUSH_FORMAT)
 
 
 def _message(kind: str, **fields: Any) -> dict[str, Any]:
@@ -15,13 +17,16 @@ def _message(kind: str, **fields: Any) -> dict[str, Any]:
     return body
 
 
-def transfer_request(*, consumer_pid: str, agreement_id: str, format: str, callback: str) -> dict[str, Any]:
-    """TransferRequestMessage (pull: no dataAddress)."""
+def transfer_request(
+    *, consumer_pid: str, agreement_id: str, format: str, callback: str, address: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """TransferRequestMessage (push: with the dataAddress the provider sends the data to)."""
     return _message(
         "TransferRequestMessage",
         consumerPid=consumer_pid,
         agreementId=agreement_id,
         format=format,
+        dataAddress=address,
         callbackAddress=callback,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,8 @@ class TransferEnv:
     callback_url: str
     postbox: Postbox
     access_token_seconds: int = 3600
+    schedule_push: Callable[[str], None] = lambda _transfer_id: None
+    issue_push_token: Callable[[TransferRecord], str] | None = None
 
 
 def problem(

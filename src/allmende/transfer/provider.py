@@ -60,7 +60,11 @@ class ProviderTransfers(TransferSide):
     def receive_request(
         self, session: Session, caller: str, body: Mapping[str, Any], digest: str
     ) -> tuple[dict[str, Any], bool]:
-        """TransferRequestMessage: check the agreement and the policy, then start the pull at once."""
+        """TransferRequestMessage: check the agreement and the policy, then start at once.
+
+        Pull: the start message carries the data address. Push: the consumer's dataAddress is kept,
+        and the data is sent there once the start message is delivered.
+        """
         consumer_pid = str(body["consumerPid"])
         existing = session.execute(
             select(TransferRecord).where(
@@ -74,12 +78,22 @@ class ProviderTransfers(TransferSide):
         callback = body.get("callbackAddress")
         if not isinstance(callback, str) or not callback.startswith(("http://", "https://")):
             raise problem(400, "callbackAddress must be an http(s) URL", consumer_pid=consumer_pid)
-        if body.get("format") != messages.PULL_FORMAT:
+        data_format = body.get("format")
+        if data_format not in messages.FORMATS:
             raise problem(
                 400,
-                f"format {body.get('format')!r} is not supported; use {messages.PULL_FORMAT}",
+                f"format {data_format!r} is not supported; use {' or '.join(messages.FORMATS)}",
                 consumer_pid=consumer_pid,
             )
+        push_to = body.get("dataAddress") if data_format == messages.PUSH_FORMAT else None
+        if data_format == messages.PUSH_FORMAT:
+            endpoint, _ = messages.read_data_address(push_to if isinstance(push_to, dict) else {})
+            if not endpoint.startswith(("http://", "https://")):
+                raise problem(
+                    400,
+                    "a push transfer needs a dataAddress with an http(s) endpoint",
+                    consumer_pid=consumer_pid,
+                )
         agreement = self._agreement(session, str(body["agreementId"]), caller, consumer_pid)
         uses = self._uses(session, agreement.id)
         refusal = self.policy_refusal(agreement, utcnow(), uses)
@@ -91,12 +105,13 @@ class ProviderTransfers(TransferSide):
             counterparty_did=caller,
             counterparty_address=callback,
             agreement_id=agreement.id,
-            format=messages.PULL_FORMAT,
+            format=str(data_format),
             counterparty_pid=consumer_pid,
             actor=caller,
             digest=digest,
         )
         record.use_number = uses
+        record.data_address = push_to if isinstance(push_to, dict) else None
         self._start(session, record, actor=self.env.own_did)
         return state_body(record), True
 
@@ -158,6 +173,10 @@ class ProviderTransfers(TransferSide):
             or record.counterparty_did != grant.consumer_did
         ):
             raise AccessDenied(404, "no such transfer")
+        return self.check_access(session, record, now)
+
+    def check_access(self, session: Session, record: TransferRecord, now: datetime) -> Authorized:
+        """May the data of ``record`` flow now (transfer started, agreement alive, policy allows)?"""
         if record.state != TransferState.STARTED.value:
             raise AccessDenied(403, f"the transfer is {record.state}")
         agreement = session.get(AgreementRecord, record.agreement_id)
@@ -199,7 +218,11 @@ class ProviderTransfers(TransferSide):
 
     def _start(self, session: Session, record: TransferRecord, *, actor: str) -> None:
         move(session, record, TransferMessage.START, Role.PROVIDER, actor=actor)
-        address = messages.data_address(f"{self.env.base_url}/data/{record.id}", self.issue_token(record))
+        address = (
+            None
+            if record.format == messages.PUSH_FORMAT
+            else messages.data_address(f"{self.env.base_url}/data/{record.id}", self.issue_token(record))
+        )
         send(
             session,
             self.env,

@@ -31,7 +31,8 @@ class TransferRecord(Base):
     counterparty_address: Mapped[str] = mapped_column(String(1000))
     agreement_id: Mapped[str] = mapped_column(String(200))
     format: Mapped[str] = mapped_column(String(100))
-    data_address: Mapped[dict[str, Any] | None]  # consumer: where and how to pull the data
+    data_address: Mapped[dict[str, Any] | None]  # pull: where the consumer pulls; push: where we push to
+    received_file: Mapped[str | None] = mapped_column(String(1000))  # consumer, push: the stored file
     use_number: Mapped[int | None]  # provider: uses of the agreement before this one (ODRL count)
     bytes_served: Mapped[int] = mapped_column(BigInteger, default=0)
     termination_reason: Mapped[str | None] = mapped_column(Text)
