@@ -23,7 +23,7 @@ class ConsumerGone(Exception):
 
 
 class _End:
-    pass
+    """The marker the producer queues after its last chunk."""
 
 
 _END = _End()
