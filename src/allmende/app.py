@@ -1,4 +1,4 @@
-"""The ASGI application of a node: well-known documents, DSP endpoints and the management API."""
+"""The ASGI application of a node: well-known documents, DSP endpoints, the management API and web pages."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from allmende import __version__
 from allmende.api.errors import ApiProblem
@@ -24,6 +24,7 @@ from allmende.transfer.data_routes import router as data_router
 from allmende.transfer.push_routes import router as push_router
 from allmende.transfer.routes import consumer_router as transfer_consumer_router
 from allmende.transfer.routes import provider_router as transfer_provider_router
+from allmende.web.install import error_page, install_web, is_page_path
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(data_router)
     app.include_router(push_router)
     app.include_router(api_router)
+    install_web(app)
 
     @app.exception_handler(ProtocolProblem)
     async def protocol_problem(_request: Request, exc: ProtocolProblem) -> JSONResponse:
@@ -100,11 +102,13 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
         return JSONResponse({"error": "invalid request", "details": details}, status_code=422)
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         if request.url.path.startswith("/dsp"):
             problem = ProtocolProblem(500, ["internal error; nothing was changed"])
             return JSONResponse(problem.body(), status_code=500)
+        if is_page_path(request.url.path):
+            return error_page(request, 500, "An unexpected error occurred; nothing was changed.")
         return JSONResponse({"error": "internal error; nothing was changed"}, status_code=500)
 
     return app

@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SETTINGS_FILE = "node.json"
+SIZE_CLASSES = ("", "micro", "small", "medium", "large")
 
 
 class SettingsError(ValueError):
@@ -139,6 +141,20 @@ SETTINGS: tuple[Setting, ...] = (
         True,
         "Resolve did:web documents over plain http for loopback hosts (127.0.0.0/8, ::1, localhost) only.",
     ),
+    Setting(
+        "time_zone", str, "Europe/Berlin", "Time zone (IANA name) in which the web interface shows times."
+    ),
+    Setting("session_hours", float, 12.0, "How long a web log-in lasts before the user must log in again."),
+    Setting(
+        "login_max_failures",
+        int,
+        5,
+        "Failed log-ins per user name or address within login_window_seconds before log-in is refused.",
+    ),
+    Setting("login_window_seconds", float, 300.0, "The window of the log-in rate limit."),
+    Setting("sector", str, "", "Company profile: the sector (e.g. mechanical engineering), shown to peers."),
+    Setting("size_class", str, "", "Company profile: size class (micro, small, medium, large)."),
+    Setting("region", str, "", "Company profile: region (e.g. Saxony, DE-SN)."),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
@@ -175,6 +191,13 @@ def validate_values(raw: Mapping[str, Any]) -> dict[str, Any]:
         raise SettingsError("token_ttl_seconds: must be between 1 and 300")
     if values.get("language", "en") not in ("en", "de"):
         raise SettingsError("language: must be 'en' or 'de'")
+    if values.get("size_class", "") not in SIZE_CLASSES:
+        raise SettingsError("size_class: must be empty or one of micro, small, medium, large")
+    if "time_zone" in values:
+        try:
+            ZoneInfo(values["time_zone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(f"time_zone: unknown time zone {values['time_zone']!r}") from None
     return values
 
 
@@ -203,3 +226,12 @@ def write_settings(data_dir: Path, values: Mapping[str, Any]) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(checked, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def update_settings(data_dir: Path, changes: Mapping[str, Any]) -> NodeSettings:
+    """Change some values in ``node.json`` (validated; the others stay) and return the new settings."""
+    path = data_dir / SETTINGS_FILE
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw.update(changes)
+    write_settings(data_dir, raw)
+    return load_settings(data_dir)

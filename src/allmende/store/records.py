@@ -1,5 +1,6 @@
 """Imports every domain's records so that ``Base.metadata`` knows all tables (for alembic)."""
 
+from allmende.accounts.records import UserRecord, WebSessionRecord
 from allmende.api.records import ApiKeyRecord
 from allmende.audit.records import AuditRecord
 from allmende.catalog.records import AssetRecord, OfferRecord
@@ -20,4 +21,6 @@ __all__ = [
     "OutboxRecord",
     "SeenTokenRecord",
     "TransferRecord",
+    "UserRecord",
+    "WebSessionRecord",
 ]

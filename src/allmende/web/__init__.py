@@ -1,0 +1,1 @@
+"""The web interface: server-rendered pages (Jinja2, vendored HTMX), German and English."""

@@ -1,0 +1,68 @@
+"""Adds the web interface to a node's app: static files, pages and their error handling."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from allmende.web.routes import (
+    account_pages,
+    dashboard,
+)
+from allmende.web.security import WebDenied, WebRedirect, make_page
+from allmende.web.templating import page_of, render
+
+log = logging.getLogger(__name__)
+
+ROUTERS = (
+    account_pages.router,
+    dashboard.router,
+)
+
+
+def install_web(app: FastAPI) -> None:
+    """Mount ``/static`` and every page router; map the web's exceptions to pages and redirects."""
+    app.mount("/static", StaticFiles(packages=[("allmende.web", "static")]), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.exception_handler(WebRedirect)
+    async def redirect(request: Request, exc: WebRedirect) -> Response:
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": exc.location})
+        return RedirectResponse(exc.location, status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def not_found(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and is_page_path(request.url.path):
+            return error_page(request, 404, "This page does not exist.")
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(WebDenied)
+    async def denied(request: Request, exc: WebDenied) -> HTMLResponse:
+        return error_page(request, exc.status, exc.message)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """An error as a page in the user's language (``message`` is a msgid)."""
+    if getattr(request.state, "page", None) is None:
+        make_page(request, None)
+    page = page_of(request)
+    titles = {
+        403: page.gettext("Not allowed"),
+        404: page.gettext("Not found"),
+        429: page.gettext("Too many attempts"),
+        500: page.gettext("Something went wrong"),
+    }
+    title = titles.get(status, page.gettext("Something went wrong"))
+    return render(request, "error.html", {"title": title, "message": page.gettext(message)}, status=status)
+
+
+def is_page_path(path: str) -> bool:
+    """Paths of the web interface (everything but the API, DSP, data plane and well-known documents)."""
+    return not path.startswith(("/api/", "/dsp", "/.well-known/", "/data/", "/push/", "/static/"))
