@@ -24,7 +24,7 @@ from allmende.transfer.data_routes import router as data_router
 from allmende.transfer.push_routes import router as push_router
 from allmende.transfer.routes import consumer_router as transfer_consumer_router
 from allmende.transfer.routes import provider_router as transfer_provider_router
-from allmende.web.install import error_page, install_web, is_page_path
+from allmende.web.install import install_web, is_page_path, unexpected_error_page
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
             problem = ProtocolProblem(500, ["internal error; nothing was changed"])
             return JSONResponse(problem.body(), status_code=500)
         if is_page_path(request.url.path):
-            return error_page(request, 500, "An unexpected error occurred; nothing was changed.")
+            return unexpected_error_page(request)
         return JSONResponse({"error": "internal error; nothing was changed"}, status_code=500)
 
     return app

@@ -63,6 +63,11 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     return render(request, "error.html", {"title": title, "message": page.gettext(message)}, status=status)
 
 
+def unexpected_error_page(request: Request) -> HTMLResponse:
+    """The page shown when a page's code failed (the error itself is logged)."""
+    return error_page(request, 500, "An unexpected error occurred; nothing was changed.")
+
+
 def is_page_path(path: str) -> bool:
     """Paths of the web interface (everything but the API, DSP, data plane and well-known documents)."""
     return not path.startswith(("/api/", "/dsp", "/.well-known/", "/data/", "/push/", "/static/"))
