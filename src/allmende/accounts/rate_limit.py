@@ -5,6 +5,7 @@ In memory, per process: a restart forgets the counters (documented in docs/web.m
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -45,7 +46,7 @@ class LoginRateLimit:
             times = self._recent(key)
             if len(times) >= self.max_failures:
                 wait = max(wait, times[0] + self.window_seconds - now)
-        return int(wait) + 1 if wait > 0 else 0
+        return math.ceil(wait) if wait > 0 else 0
 
     def failed(self, *keys: str) -> None:
         """Record a failed attempt under each key."""
