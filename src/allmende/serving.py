@@ -8,6 +8,7 @@ import signal
 from collections.abc import Callable
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from allmende.app import create_app
 from allmende.node import Node
@@ -24,9 +25,12 @@ def prepare(node: Node) -> None:
 
 def serve(node: Node, host: str, port: int) -> None:
     """Serve ``node`` on ``host:port`` until a signal; uvloop is used when installed."""
-    config = uvicorn.Config(
-        create_app(node), host=host, port=port, log_level="warning", access_log=False, lifespan="on"
-    )
+    serve_app(create_app(node), host, port)
+
+
+def serve_app(app: ASGIApp, host: str, port: int) -> None:
+    """Serve any ASGI app (a node's, or the first-start set-up) until a signal."""
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
     server = uvicorn.Server(config)
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
         runner.run(_serve_until_signal(server))

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()
-# A hash of a random password: verifying against it when the user does not exist costs as much
-# as a real check, so response times do not tell which user names exist.
-_DUMMY_HASH = _hasher.hash("no such user: dummy password for constant-time refusal")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist: it costs as much as a real check,
+    so response times do not tell which user names exist (made on first use, not at import)."""
+    return _hasher.hash("no such user: dummy password for constant-time refusal")
 
 
 def hash_password(password: str) -> str:
@@ -18,7 +24,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; ``None`` (unknown user) is checked against a dummy hash."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from allmende import __version__
+from allmende.accounts.setup_code import setup_code
 from allmende.cli import (
     catalog_commands,
     inspect_commands,
@@ -16,6 +17,7 @@ from allmende.cli import (
     transfer_commands,
 )
 from allmende.cli.context import DataDirOption, fail, settings_for
+from allmende.settings import SETTINGS_FILE
 from allmende.setup_node import InitError, init_node
 
 app = typer.Typer(
@@ -62,6 +64,8 @@ def init(
     console.print(f"  admin API key:     {created.admin_key}")
     console.print(f"  read-only API key: {created.read_key}")
     console.print("  (both keys are also kept, readable only by you, in the data folder)")
+    code = setup_code(created.data_dir)
+    console.print(f"  web set-up code:   {code}  (open the node's address in a browser)")
 
 
 @app.command()
@@ -72,22 +76,51 @@ def serve(
     ),
     port: int = typer.Option(None, "--port", help="Port to listen on (default from settings)."),
 ) -> None:
-    """Run the node (protocol endpoints, management API) until Ctrl-C."""
+    """Run the node (web interface, protocol endpoints, management API) until Ctrl-C.
+
+    On an empty or new data folder the web interface asks who the node is (first start).
+    """
+    from allmende.accounts.service import user_count
     from allmende.node import Node
     from allmende.serving import prepare
     from allmende.serving import serve as serve_node
 
+    folder = data_dir.expanduser().resolve()
+    if not (folder / SETTINGS_FILE).exists():
+        _first_start(folder, host or "127.0.0.1", port or 8080)
+        return
     settings = settings_for(data_dir)
     try:
         node = Node(settings)
         prepare(node)
+        with node.db.read() as session:
+            users = user_count(session)
     except Exception as exc:
         fail(f"cannot start the node: {exc}")
     listen_host = host or settings.host
     listen_port = port or settings.port
     console.print(f"Allmende node [bold]{node.name}[/bold] ({node.did})")
     console.print(f"  listening on http://{listen_host}:{listen_port}  (public URL {node.base_url})")
+    console.print(f"  web interface: {node.base_url}/")
+    if users == 0:
+        code = setup_code(settings.data_dir)
+        console.print(f"  no users yet: open {node.base_url}/setup and enter the set-up code {code}")
     serve_node(node, listen_host, listen_port)
+    console.print("node stopped")
+
+
+def _first_start(folder: Path, host: str, port: int) -> None:
+    from allmende.serving import serve_app
+    from allmende.web.first_start import FirstStart
+
+    address = f"http://{host}:{port}"
+    try:
+        first = FirstStart(folder, address, port)
+    except OSError as exc:
+        fail(f"cannot use {folder}: {exc}")
+    console.print(f"No node in {folder} yet: set it up in the browser.")
+    console.print(f"  open {address}/setup and enter the set-up code [bold]{first.code}[/bold]")
+    serve_app(first, host, port)
     console.print("node stopped")
 
 
