@@ -12,6 +12,7 @@ import csv
 import json
 import math
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -24,9 +25,13 @@ from typing import Any
 
 import httpx
 
+from allmende.accounts.rules import OWNER
+from allmende.accounts.service import create_user
 from allmende.policy.jsonld import policy_from_json
 from allmende.policy.render import render_policy
+from allmende.settings import load_settings
 from allmende.setup_node import init_node
+from allmende.store.database import Database
 
 
 def free_port() -> int:
@@ -70,6 +75,20 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 20.0
     raise SystemExit(f"the node at {url} did not become ready within {timeout} s")
 
 
+def add_demo_user(data_dir: Path) -> str:
+    """An owner "demo" with a fresh random password (printed), so the web interface can be tried at once."""
+    password = "-".join(secrets.token_urlsafe(4) for _ in range(3))
+    database = Database(load_settings(data_dir, environ={}).effective_database_url)
+    try:
+        with database.transaction() as session:
+            create_user(
+                session, username="demo", display_name="Demo", password=password, role=OWNER, actor="demo"
+            )
+    finally:
+        database.dispose()
+    return password
+
+
 def say(text: str = "") -> None:
     print(text, flush=True)
 
@@ -110,6 +129,7 @@ def run(root: Path, processes: list[subprocess.Popen[bytes]]) -> None:
             "dir": root / key,
             "did": created.did,
             "key": created.admin_key,
+            "password": add_demo_user(root / key),
         }
     say("Allmende demo — two companies, two nodes, one contract\n")
     for key in ("provider", "consumer"):
@@ -203,6 +223,35 @@ def run(root: Path, processes: list[subprocess.Popen[bytes]]) -> None:
             f"\n{step}. Audit log of {nodes[key]['name']}: {checked['entries']} entries, "
             f"hash chain {'intact' if checked['ok'] else 'BROKEN'}."
         )
+    review_data = root / "tool-wear-images-index.csv"
+    write_vibration_csv(review_data, rows=200)
+    reviewed = cli(
+        "asset",
+        "add",
+        str(review_data),
+        "--data-dir",
+        str(provider["dir"]),
+        "--title",
+        "Tool wear measurements, milling cell 2",
+        "--description",
+        "Flank wear (mm) per tool and part; every contract request is reviewed by hand.",
+        "--keyword",
+        "tool wear",
+        "--policy",
+        "machine-data-maintenance",
+        "--review",
+        "--json",
+    )
+    if reviewed.returncode == 0:
+        say(f"\n7. {provider['name']} also publishes tool wear data; it reviews contract requests")
+        say("   for it by hand.")
+    say("\nOpen the web interface in your browser (switch between Deutsch and English at the top):")
+    for key in ("provider", "consumer"):
+        node = nodes[key]
+        say(f"  {node['name']}: {node['url']}/   user: demo   password: {node['password']}")
+    say(f"  Try: log in to {consumer['name']}, open Browse, enter {provider['url']} and request a contract")
+    say(f"  for the tool wear data; then agree to it on {provider['name']} (Negotiations), and on")
+    say(f"  {consumer['name']} open the agreement, get the data and download it.")
     say("\nTry it yourself (in another terminal):")
     say(f"  {sys.executable} -m allmende.cli negotiations --data-dir {consumer['dir']}")
     say(f"  curl {provider['url']}/.well-known/did.json")
