@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from allmende import __version__
 from allmende.accounts.rules import can_administer, can_change
 from allmende.accounts.service import SignedIn
 from allmende.web.i18n import LANGUAGE_NAMES, LANGUAGES, Formats, translations
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 # The pages load scripts and styles only from this node; HTMX runs with its inline styles off.
 SECURITY_HEADERS = {
@@ -36,7 +38,12 @@ def N_(message: str) -> str:
 
 @cache
 def environment(language: str) -> Environment:
-    """The template environment of ``language`` with gettext installed (cached per language)."""
+    """The template environment of ``language`` with gettext installed (cached per language).
+
+    Jinja2 is imported on the first page rendered, not when the node starts (start-up time).
+    """
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
     env = Environment(
         loader=PackageLoader("allmende.web", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
