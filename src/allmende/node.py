@@ -133,6 +133,16 @@ class Node:
     def name(self) -> str:
         return str(self.settings.name)
 
+    def apply_settings(self, settings: NodeSettings) -> None:
+        """Take over settings changed while the node runs (name, company profile, trusted participants).
+
+        Settings read only at start (URLs, database, timeouts) need a restart. Raises ValueError or
+        DidError for a malformed trusted participant before anything changes.
+        """
+        pinned = _pinned(settings.trusted_participants)
+        self.resolver.set_pinned(pinned)
+        self.settings = settings
+
     def issue_token(self, audience_did: str, extra_claims: Mapping[str, Any] | None = None) -> str:
         """A fresh self-issued ID token for a call to ``audience_did``."""
         return issue_token(

@@ -166,6 +166,44 @@ def set_disabled(session: Session, user_id: str, disabled: bool, actor: str) -> 
     return record
 
 
+def user_by_name(session: Session, username: str) -> UserRecord | None:
+    """The user with this user name (any case), or None."""
+    return session.execute(
+        select(UserRecord).where(UserRecord.username == username.strip().lower())
+    ).scalar_one_or_none()
+
+
+def change_password(
+    session: Session, user_id: str, current: str, new: str, *, keep_session: str | None = None
+) -> UserRecord:
+    """Set a user's own password after checking the current one; ends every other log-in session.
+
+    ``keep_session`` is the hash of the session to keep (the one the change was made in). Raises
+    AccountError for a wrong current password (field ``current_password``) or a new password that
+    breaks a rule (field ``new_password``).
+    """
+    record = session.get(UserRecord, user_id)
+    if record is None or record.disabled_at is not None:
+        raise AccountError([rules.FieldProblem("user", "no such user")])
+    problems: list[rules.FieldProblem] = []
+    if not verify_password(record.password_hash, current):
+        problems.append(rules.FieldProblem("current_password", "the current password is wrong"))
+    broken = rules.check_password(new, username=record.username)
+    if broken is not None:
+        problems.append(rules.FieldProblem("new_password", broken.message))
+    elif new == current:
+        problems.append(rules.FieldProblem("new_password", "must differ from the current password"))
+    if problems:
+        raise AccountError(problems)
+    record.password_hash = hash_password(new)
+    others = delete(WebSessionRecord).where(WebSessionRecord.user_id == user_id)
+    if keep_session is not None:
+        others = others.where(WebSessionRecord.id != keep_session)
+    session.execute(others)
+    audit.append(session, actor=record.username, event="user.password_changed", subject=record.username)
+    return record
+
+
 def set_language(session: Session, user_id: str, language: str) -> None:
     record = session.get(UserRecord, user_id)
     if record is not None:

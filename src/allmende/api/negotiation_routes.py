@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from allmende.api.auth import ApiCaller, admin, reader
 from allmende.api.errors import ApiProblem
 from allmende.api.views import agreement_view, negotiation_view
-from allmende.catalog.remote import RemoteCatalogError, fetch_catalog
+from allmende.catalog.remote import RemoteCatalogError
+from allmende.negotiation import start
 from allmende.negotiation.records import AgreementRecord, NegotiationRecord
 from allmende.protocol.endpoint import in_read, in_transaction, node_of
 from allmende.protocol.problems import ProtocolProblem
@@ -86,30 +87,14 @@ async def start_negotiation(body: StartIn, request: Request, caller: Admin) -> d
     """Ask another node for a contract on one of its offers (as consumer)."""
     node = node_of(request)
     try:
-        remote = await fetch_catalog(node, body.address, use_cache=True)
+        record = await start.start_negotiation(node, body.address, body.offer_id, caller.actor)
     except RemoteCatalogError as exc:
         raise ApiProblem(502, str(exc)) from None
-    found = remote.find_offer(body.offer_id)
-    if found is None:  # the cached catalog may predate the offer: ask once more
-        try:
-            remote = await fetch_catalog(node, body.address)
-        except RemoteCatalogError as exc:
-            raise ApiProblem(502, str(exc)) from None
-        found = remote.find_offer(body.offer_id)
-    if found is None:
-        raise ApiProblem(404, f"{body.address} offers no {body.offer_id} to this node")
-    dataset, offer = found
-    return await _decide(
-        request,
-        lambda s: node.consumer.start(
-            s,
-            provider_did=remote.provider_did,
-            provider_url=remote.dsp_url,
-            offer=offer,
-            dataset_id=str(dataset["@id"]),
-            actor=caller.actor,
-        ),
-    )
+    except start.OfferNotFound as exc:
+        raise ApiProblem(404, str(exc)) from None
+    except ProtocolProblem as exc:
+        raise ApiProblem(409 if exc.status == 400 else exc.status, "; ".join(exc.reasons)) from None
+    return negotiation_view(record)
 
 
 @router.post("/negotiations/{negotiation_id}/agree", tags=["negotiations"])

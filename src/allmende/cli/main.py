@@ -15,6 +15,7 @@ from allmende.cli import (
     policy_commands,
     secret_commands,
     transfer_commands,
+    user_commands,
 )
 from allmende.cli.context import DataDirOption, fail, settings_for
 from allmende.settings import SETTINGS_FILE
@@ -30,6 +31,7 @@ app.add_typer(policy_commands.app, name="policy")
 app.add_typer(inspect_commands.audit_app, name="audit")
 app.add_typer(transfer_commands.app, name="transfer")
 app.add_typer(secret_commands.app, name="secret")
+app.add_typer(user_commands.app, name="user")
 app.command("catalog")(catalog_commands.catalog)
 app.command("negotiate")(catalog_commands.negotiate)
 app.command("negotiations")(inspect_commands.negotiations)

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import stat
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,7 @@ class KeyStore:
         self._keys = keys
         self._active_id = active_id
         self._created = created
+        self._rotating = threading.Lock()
 
     @property
     def folder(self) -> Path:
@@ -85,6 +87,10 @@ class KeyStore:
     def all(self) -> list[NodeKey]:
         """Every key held, oldest first (all of them belong in the DID document)."""
         return list(self._keys)
+
+    def created(self, key_id: str) -> str:
+        """When the key was created, as the manifest records it (RFC 3339; empty when unknown)."""
+        return self._created.get(key_id, "")
 
     @classmethod
     def create(cls, folder: Path | str) -> KeyStore:
@@ -106,26 +112,42 @@ class KeyStore:
         keys = [_read_private_key(path, key_id) for key_id in manifest["ids"]]
         return cls(path, keys, manifest["active"], manifest["created"])
 
+    def next_key_id(self) -> str:
+        """The id the next ``rotate()`` gives its key."""
+        return f"key-{max(_key_number(key.key_id) for key in self._keys) + 1}"
+
     def rotate(self) -> NodeKey:
-        """Generate a new key and make it active; the previous keys are kept for verification."""
-        highest = max(_key_number(key.key_id) for key in self._keys)
-        return self._add_key(f"key-{highest + 1}")
+        """Generate a new key and make it active; the previous keys are kept for verification.
+
+        Safe to call from several threads: rotations run one after the other. Readers of ``active``
+        see the old key until the new one is written to disk and listed.
+        """
+        with self._rotating:
+            return self._add_key(self.next_key_id())
 
     def _add_key(self, key_id: str) -> NodeKey:
+        # The manifest on disk changes first: if writing fails, the store in memory is unchanged.
         key = NodeKey(key_id, Ed25519PrivateKey.generate())
         pem = key.private_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-        _write_new_file(self._folder / f"{key_id}.pem", pem)
-        self._keys.append(key)
-        self._created[key_id] = isoformat(utcnow())
+        key_file = self._folder / f"{key_id}.pem"
+        _write_new_file(key_file, pem)
+        keys = [*self._keys, key]
+        created = {**self._created, key_id: isoformat(utcnow())}
+        try:
+            self._write_manifest(keys, key_id, created)
+        except BaseException:
+            key_file.unlink(missing_ok=True)  # an unlisted key file would block the next rotation
+            raise
+        self._keys = keys
+        self._created = created
         self._active_id = key_id
-        self._write_manifest()
         return key
 
-    def _write_manifest(self) -> None:
+    def _write_manifest(self, keys: list[NodeKey], active_id: str, created: dict[str, str]) -> None:
         manifest = {
             "version": 1,
-            "active": self._active_id,
-            "keys": [{"id": key.key_id, "created": self._created[key.key_id]} for key in self._keys],
+            "active": active_id,
+            "keys": [{"id": key.key_id, "created": created[key.key_id]} for key in keys],
         }
         temporary = self._folder / f".{MANIFEST_NAME}.tmp"
         temporary.unlink(missing_ok=True)

@@ -60,14 +60,30 @@ class DidResolver:
         self._inflight: dict[str, asyncio.Task[DidDocument]] = {}
         self._pinned_documents: dict[str, DidDocument] = {}
         self._pinned_keys: dict[str, Ed25519PublicKey] = {}
-        for did, pin in (pinned or {}).items():
+        self.set_pinned(pinned or {})
+
+    def set_pinned(self, pinned: Mapping[str, DidDocument | Ed25519PublicKey]) -> None:
+        """Replace the pinned participants (e.g. after the owner changed them at run time).
+
+        Checks every entry first, so a bad one leaves the previous set in place (raises DidError).
+        """
+        documents: dict[str, DidDocument] = {}
+        keys: dict[str, Ed25519PublicKey] = {}
+        for did, pin in pinned.items():
             if isinstance(pin, DidDocument):
                 if pin.id != did:
                     raise DidError(f"pinned DID document for {did} has id {pin.id}")
-                self._pinned_documents[did] = pin
+                documents[did] = pin
             else:
-                self._pinned_keys[did] = pin
-                self._pinned_documents[did] = _document_for_pinned_key(did, pin)
+                keys[did] = pin
+                documents[did] = _document_for_pinned_key(did, pin)
+        # Swapped whole, so a concurrent resolve sees either the old or the new set.
+        self._pinned_keys, self._pinned_documents = keys, documents
+
+    @property
+    def pinned_dids(self) -> list[str]:
+        """The DIDs that are pinned (resolved without the network), sorted."""
+        return sorted(self._pinned_documents)
 
     async def resolve(self, did: str) -> DidDocument:
         """Return the DID document of ``did``; raises ResolutionError with the reason on failure."""

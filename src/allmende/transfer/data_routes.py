@@ -20,6 +20,7 @@ from starlette.responses import Response, StreamingResponse
 from allmende.audit import log as audit
 from allmende.catalog.records import AssetRecord
 from allmende.clock import utcnow
+from allmende.dataplane.disposition import attachment
 from allmende.dataplane.files import AssetUnavailable, file_response
 from allmende.node import Node
 from allmende.protocol.endpoint import in_transaction, node_of
@@ -90,7 +91,7 @@ async def _serve(request: Request, pid: str, member: str | None) -> Response:
             response = StreamingResponse(
                 _counted(stream, counter),
                 media_type=stream.media_type,
-                headers={"Content-Disposition": f'attachment; filename="{stream.filename}"'},
+                headers={"Content-Disposition": attachment(stream.filename)},
             )
     except (AccessDenied, _Refused) as refused:
         return await _refuse(node, pid, refused.status, refused.reason)
@@ -133,7 +134,7 @@ def _grant(request: Request, pid: str, node: Node) -> AccessGrant:
 def _file(
     request: Request, path: Path, asset: AssetRecord | None, counter: Callable[[int], None]
 ) -> Response:
-    return file_response(
+    response = file_response(
         path,
         range_header=request.headers.get("range"),
         if_range=request.headers.get("if-range"),
@@ -143,6 +144,8 @@ def _file(
         on_bytes=counter,
         chunk_size=DATA_CHUNK_BYTES,
     )
+    response.headers["Content-Disposition"] = attachment(path.name)
+    return response
 
 
 async def _counted(stream: SourceStream, counter: Callable[[int], None]) -> AsyncIterator[bytes]:

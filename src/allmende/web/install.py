@@ -12,7 +12,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from allmende.web.routes import (
     account_pages,
+    agreement_pages,
+    audit_pages,
+    browse,
     dashboard,
+    identity_pages,
+    identity_trust,
+    negotiation_actions,
+    negotiation_counter,
+    negotiation_pages,
+    offerings,
+    password_pages,
+    transfer_pages,
+    user_pages,
 )
 from allmende.web.security import WebDenied, WebRedirect, make_page
 from allmende.web.templating import page_of, render
@@ -22,6 +34,18 @@ log = logging.getLogger(__name__)
 ROUTERS = (
     account_pages.router,
     dashboard.router,
+    transfer_pages.router,
+    audit_pages.router,
+    identity_pages.router,
+    identity_trust.router,
+    password_pages.router,
+    user_pages.router,
+    offerings.router,
+    browse.router,
+    negotiation_pages.router,
+    negotiation_actions.router,
+    negotiation_counter.router,
+    agreement_pages.router,
 )
 
 
