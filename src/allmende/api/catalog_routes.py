@@ -66,7 +66,7 @@ async def create_asset(body: AssetIn, request: Request, caller: Admin) -> dict[s
         raise ApiProblem(400, "give either path or source")
     try:
         source = (
-            source_for_path(Path(body.path), body.folder_mode)
+            source_for_path(Path(body.path), body.folder_mode, node_dir=node.settings.data_dir)
             if body.path is not None
             else parse_source(body.source or {})
         )

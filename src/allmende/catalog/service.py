@@ -50,9 +50,17 @@ class NewAsset:
     media_type: str | None = None
 
 
-def source_for_path(path: Path, folder_mode: str = "tar") -> Source:
-    """A file or a folder on the node's machine as a source (``folder_mode``: "tar" or "files")."""
+def source_for_path(path: Path, folder_mode: str = "tar", *, node_dir: Path | None = None) -> Source:
+    """A file or a folder on the node's machine as a source (``folder_mode``: "tar" or "files").
+
+    ``node_dir``, the node's data folder, can never be offered, nor a folder that holds it: that
+    would hand the node's keys, secrets and database to whoever gets an agreement.
+    """
     resolved = path.expanduser().resolve()
+    if node_dir is not None:
+        own = node_dir.expanduser().resolve()
+        if resolved.is_relative_to(own) or own.is_relative_to(resolved):
+            raise CatalogError(f"{path} is or holds the node's own data folder; it cannot be offered")
     if resolved.is_dir():
         try:
             return parse_source({"kind": "folder", "path": str(resolved), "mode": folder_mode})

@@ -57,7 +57,15 @@ def asset_add(
     actor = f"owner (cli on {settings.data_dir})"
     try:
         source = _source(
-            path, folder_mode, sql_secret, query, table_format, http_url, auth_header, auth_secret
+            path,
+            folder_mode,
+            sql_secret,
+            query,
+            table_format,
+            http_url,
+            auth_header,
+            auth_secret,
+            settings.data_dir,
         )
         policy_json, template = policy_from_argument(policy, assigner=did_from_url(settings.public_url))
         with database(data_dir) as db, db.transaction() as session:
@@ -89,12 +97,13 @@ def _source(
     http_url: str | None,
     auth_header: str | None,
     auth_secret: str | None,
+    node_dir: Path,
 ) -> Source:
     given = [x for x in (path, sql_secret, http_url) if x is not None]
     if len(given) != 1:
         fail("give exactly one of PATH, --sql-secret (with --query) or --http-url")
     if path is not None:
-        return source_for_path(path, folder_mode)
+        return source_for_path(path, folder_mode, node_dir=node_dir)
     if sql_secret is not None:
         if not query:
             fail("--sql-secret needs --query")

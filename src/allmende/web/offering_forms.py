@@ -151,7 +151,7 @@ def _path_source(state: FormState, page: Page, data_dir: Path) -> Source | None:
     if _failed(state, "path", "folder_mode"):
         return None
     try:
-        return source_for_path(resolved, mode)
+        return source_for_path(resolved, mode, node_dir=data_dir)
     except CatalogError as exc:
         state.errors["path"] = str(exc)
         return None
