@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from allmende.clock import utcnow
 from allmende.dataplane.digests import sha256_field
+from allmende.dataplane.disposition import attachment
 from allmende.negotiation.states import Role
 from allmende.sources import SourceError, open_stream, parse_source
 from allmende.transfer import messages
@@ -96,7 +97,7 @@ async def _push_once(node: Node, transfer_id: str) -> int | None:
 
     headers = {
         "Content-Type": stream.media_type,
-        "Content-Disposition": f'attachment; filename="{stream.filename}"',
+        "Content-Disposition": attachment(stream.filename),
     }
     if token:
         headers["Authorization"] = f"Bearer {token}"
