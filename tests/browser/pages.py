@@ -64,11 +64,8 @@ class ConsoleWatch:
         if message.type != "error":
             return
         url = str(message.location.get("url", ""))
-        if message.text.startswith("Failed to load resource"):
-            if url in self._navigations:
-                return
-            if urlsplit(url).path == "/favicon.ico":  # the frame has no icon yet; Chromium asks anyway
-                return
+        if message.text.startswith("Failed to load resource") and url in self._navigations:
+            return
         self.problems.append(f"console error: {message.text} ({url})")
 
     def assert_clean(self) -> None:

@@ -6,6 +6,12 @@ from allmende.audit.records import AuditRecord
 from allmende.catalog.records import AssetRecord, OfferRecord
 from allmende.messaging.records import OutboxRecord
 from allmende.negotiation.records import AgreementRecord, NegotiationRecord
+from allmende.network.records import (
+    DirectoryEntryRecord,
+    FederatedDatasetRecord,
+    FederatedNodeRecord,
+    MembershipRecord,
+)
 from allmende.store.base import Base
 from allmende.store.replay_records import SeenTokenRecord
 from allmende.transfer.records import TransferRecord
@@ -16,6 +22,10 @@ __all__ = [
     "AssetRecord",
     "AuditRecord",
     "Base",
+    "DirectoryEntryRecord",
+    "FederatedDatasetRecord",
+    "FederatedNodeRecord",
+    "MembershipRecord",
     "NegotiationRecord",
     "OfferRecord",
     "OutboxRecord",

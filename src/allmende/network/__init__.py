@@ -1,0 +1,1 @@
+"""The network: directories of communities, membership credentials, the federated catalog and search."""
