@@ -43,6 +43,9 @@ def test_machine_data_template_in_both_languages() -> None:
         "Nicht erlaubt: die Daten verkaufen.",
         "Nicht erlaubt: die Daten an Dritte weitergeben.",
     ]
+    without = render_policy(policy, "de", heading=False).splitlines()
+    assert without == render_policy(policy, "de").splitlines()[1:]
+    assert "did:web" not in "\n".join(without)
 
 
 @pytest.mark.parametrize(

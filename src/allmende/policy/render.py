@@ -99,6 +99,10 @@ _SUBJECT_PHRASES = {  # operand: (positive, negative) phrase pairs; {} = the val
     "spatial": (("{only}in {}", "{only}in {}"), ("not in {}", "nicht in {}")),
     "assignee": (("{only}for {}", "{only}für {}"), ("not for {}", "nicht für {}")),
     "party": (("{only}for {}", "{only}für {}"), ("not for {}", "nicht für {}")),
+    "memberOf": (
+        ("{only}for members of {}", "{only}für Mitglieder von {}"),
+        ("not for members of {}", "nicht für Mitglieder von {}"),
+    ),
 }
 _POSITIVE = {"eq", "isA", "isAnyOf", "isPartOf"}
 _NEGATIVE = {"neq", "isNoneOf"}
@@ -192,15 +196,19 @@ def _rule_lines(
     return lines
 
 
-def render_policy(policy: Policy, lang: Language = "en") -> str:
-    """Plain-language text of ``policy``: a heading line, then one sentence per rule (duties indented)."""
+def render_policy(policy: Policy, lang: Language = "en", *, heading: bool = True) -> str:
+    """Plain-language text of ``policy``: a heading line, then one sentence per rule (duties indented).
+
+    Without ``heading`` the line naming the parties and the target (by their identifiers) is left out,
+    for pages that show who and what in words next to the text.
+    """
     if lang not in ("en", "de"):
         raise PolicyError("lang", f"unsupported language {lang!r}; expected 'en' or 'de'")
-    heading = _pick(POLICY_TYPES[policy.policy_type], lang)
+    title = _pick(POLICY_TYPES[policy.policy_type], lang)
     for key, value in (("from", policy.assigner), ("for_target", policy.target), ("to", policy.assignee)):
         if value is not None:
-            heading += f" {_pick(LABELS[key], lang)} {value}"
-    lines = [heading + ":"]
+            title += f" {_pick(LABELS[key], lang)} {value}"
+    lines = [title + ":"] if heading else []
     for permission in policy.permissions:
         lines.extend(_rule_lines("permission", permission, lang))
     for prohibition in policy.prohibitions:

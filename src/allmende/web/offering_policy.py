@@ -151,7 +151,7 @@ def read_policy(state: FormState, page: Page, assigner: str) -> PolicyChoice | N
     try:
         built = template.build(assigner, _NO_TARGET_YET, **params)
         offer = check_offer_policy({**policy_to_json(built), "@id": new_id()})
-        text = render_policy(policy_from_json(offer), language_of(page))
+        text = render_policy(policy_from_json(offer), language_of(page), heading=False)
     except PolicyError as exc:
         if exc.path in params:
             field = parameter_field(name, exc.path)
@@ -173,7 +173,7 @@ def read_policy(state: FormState, page: Page, assigner: str) -> PolicyChoice | N
 def policy_text(policy: Mapping[str, Any], language: Literal["en", "de"]) -> str | None:
     """A stored ODRL policy in plain language, or None if it cannot be read."""
     try:
-        return render_policy(policy_from_json(policy), language)
+        return render_policy(policy_from_json(policy), language, heading=False)
     except PolicyError:
         return None
 

@@ -40,7 +40,9 @@ def policy_text(
         return PolicyText("", "", odrl, None)
     try:
         model = policy_from_json(policy)
-        return PolicyText(render_policy(model, text_language(language)), "", odrl, policy_facts(model, start))
+        return PolicyText(
+            render_policy(model, text_language(language), heading=False), "", odrl, policy_facts(model, start)
+        )
     except PolicyError as exc:
         return PolicyText("", str(exc), odrl, None)
 

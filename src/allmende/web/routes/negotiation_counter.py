@@ -77,7 +77,7 @@ def read_proposal(form: FormState, page: Page, assigner: str) -> Proposal | None
         form.errors[ODRL] = page.gettext("Enter one ODRL policy as a JSON object.")
         return None
     try:
-        text = render_policy(policy_from_json(offer), text_language(page.language))
+        text = render_policy(policy_from_json(offer), text_language(page.language), heading=False)
     except PolicyError as exc:
         form.errors[ODRL] = page.gettext("This is no valid ODRL policy: %(problem)s") % {"problem": str(exc)}
         return None
