@@ -18,7 +18,9 @@ from allmende.api.routes import router as api_router
 from allmende.catalog.routes import router as catalog_router
 from allmende.identity import build_did_document
 from allmende.negotiation.routes import consumer_router, provider_router
+from allmende.network.directory_routes import router as directory_router
 from allmende.node import Node
+from allmende.protocol.fast_routes import install_dsp_dispatcher
 from allmende.protocol.problems import ProtocolProblem
 from allmende.transfer.data_routes import router as data_router
 from allmende.transfer.push_routes import router as push_router
@@ -82,8 +84,11 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(transfer_consumer_router)
     app.include_router(data_router)
     app.include_router(push_router)
+    app.include_router(directory_router)
     app.include_router(api_router)
     install_web(app)
+    dsp_routers = [catalog_router, provider_router, consumer_router]
+    install_dsp_dispatcher(app, [*dsp_routers, transfer_provider_router, transfer_consumer_router])
 
     @app.exception_handler(ProtocolProblem)
     async def protocol_problem(_request: Request, exc: ProtocolProblem) -> JSONResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,12 +21,17 @@ from allmende.identity import DidResolver, InMemoryReplayGuard, KeyStore, Replay
 from allmende.identity.jws import sign_jwt
 from allmende.identity.key_encoding import public_key_from_jwk
 from allmende.identity.tokens import issue_token
+from allmende.messaging.peer_transport import peer_client
 from allmende.messaging.postbox import Postbox
 from allmende.messaging.sender import DeliveryHandler, OutboxSender, SenderConfig
 from allmende.negotiation.consumer import ConsumerNegotiations
 from allmende.negotiation.delivery import NEGOTIATION_KINDS, NegotiationDelivery
 from allmende.negotiation.process import NegotiationEnv
 from allmende.negotiation.provider import ProviderNegotiations
+from allmende.network import membership as memberships
+from allmende.network.presentation import CLAIM as CREDENTIALS_CLAIM
+from allmende.network.presentation import MAX_PRESENTED
+from allmende.network.status_fetch import StatusLists
 from allmende.settings import NodeSettings
 from allmende.sources import SecretStore
 from allmende.store.database import Database
@@ -74,6 +80,8 @@ class Node:
         self.http = httpx.AsyncClient(
             transport=transport, timeout=settings.http_timeout_seconds, follow_redirects=False
         )
+        # Outbox messages to peers: a lean HTTP/1.1 transport unless a test transport or a proxy is set.
+        self.peer_http = peer_client(transport, settings.http_timeout_seconds)
         self.resolver = DidResolver(
             self.http,
             cache_ttl_seconds=settings.did_cache_seconds,
@@ -114,7 +122,7 @@ class Node:
         self._bytes_served: dict[str, int] = {}
         self.sender = OutboxSender(
             self.db,
-            self.http,
+            self.peer_http,
             self.issue_token,
             handlers,
             SenderConfig(
@@ -125,6 +133,10 @@ class Node:
         )
         self.postbox.dispatcher = self.sender
         self.remote_catalogs: TtlCache[str, RemoteCatalog] = TtlCache(settings.remote_catalog_cache_seconds)
+        self.status_lists = StatusLists(self.http, self.resolver, settings.status_list_cache_seconds)
+        self._held: list[tuple[str, datetime]] | None = None
+        self._membership_task: asyncio.Task[None] | None = None
+        self._crawl_task: asyncio.Task[None] | None = None
         self._sender_task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pushes: set[asyncio.Task[None]] = set()
@@ -144,7 +156,10 @@ class Node:
         self.settings = settings
 
     def issue_token(self, audience_did: str, extra_claims: Mapping[str, Any] | None = None) -> str:
-        """A fresh self-issued ID token for a call to ``audience_did``."""
+        """A fresh self-issued ID token for a call to ``audience_did``, presenting the held credentials."""
+        held = self.held_credentials()
+        if held and CREDENTIALS_CLAIM not in (extra_claims or {}):
+            extra_claims = {**(extra_claims or {}), CREDENTIALS_CLAIM: held[:MAX_PRESENTED]}
         return issue_token(
             self.keys.active,
             self.did,
@@ -152,6 +167,22 @@ class Node:
             ttl_seconds=self.settings.token_ttl_seconds,
             extra_claims=extra_claims,
         )
+
+    def held_credentials(self) -> list[str]:
+        """The membership credentials (VC-JWTs) this node holds and that have not expired, newest first.
+
+        Read from the database once and kept in memory until ``forget_credentials``.
+        """
+        held = self._held
+        if held is None:
+            with self.db.read() as session:
+                held = self._held = memberships.held_credentials(session)
+        now = utcnow()
+        return [credential for credential, valid_until in held if valid_until > now]
+
+    def forget_credentials(self) -> None:
+        """Reload the held credentials on next use (after a membership changed)."""
+        self._held = None
 
     def sign_agreement(self, counterparty_did: str, agreement_id: str, digest: str) -> str:
         """This node's signature over an agreement's digest: a JWT without expiry, kept with the agreement."""
@@ -240,6 +271,14 @@ class Node:
             self._sender_task = asyncio.create_task(
                 self.sender.run(release_claims=self.db.is_sqlite), name=f"outbox-sender {self.did}"
             )
+        if self._membership_task is None:
+            self._membership_task = asyncio.create_task(
+                memberships.poll_memberships(self), name=f"membership-poll {self.did}"
+            )
+        if self._crawl_task is None and self.settings.crawl_interval_seconds > 0:
+            from allmende.network.crawler import crawl_forever  # the crawler needs this module
+
+            self._crawl_task = asyncio.create_task(crawl_forever(self), name=f"crawler {self.did}")
 
     def _started_pushes(self) -> list[str]:
         with self.db.read() as session:
@@ -258,12 +297,23 @@ class Node:
         for task in list(self._pushes):
             task.cancel()
         self._loop = None
+        if self._membership_task is not None:
+            self._membership_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._membership_task
+            self._membership_task = None
+        if self._crawl_task is not None:
+            self._crawl_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._crawl_task
+            self._crawl_task = None
         if self._sender_task is not None:
             self._sender_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sender_task
             self._sender_task = None
         await self.http.aclose()
+        await self.peer_http.aclose()
         self.db.dispose()
 
 

@@ -155,6 +155,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sector", str, "", "Company profile: the sector (e.g. mechanical engineering), shown to peers."),
     Setting("size_class", str, "", "Company profile: size class (micro, small, medium, large)."),
     Setting("region", str, "", "Company profile: region (e.g. Saxony, DE-SN)."),
+    Setting("directory_enabled", bool, False, "Run a directory: accept applications, issue credentials."),
+    Setting("directory_name", str, "", "The display name of the community this node's directory runs."),
+    Setting("directory_auto_admit", bool, False, "Admit every applicant at once, without review."),
+    Setting("membership_days", int, 365, "How long a membership credential this directory issues is valid."),
+    Setting("membership_poll_seconds", float, 60.0, "How often pending applications are asked about."),
+    Setting("status_list_cache_seconds", float, 300.0, "How long a fetched revocation list is reused."),
+    Setting("crawl_interval_seconds", float, 300.0, "How often the federated catalog is crawled (0: off)."),
+    Setting("crawl_concurrency", int, 16, "Nodes the crawler asks at the same time."),
+    Setting("crawl_timeout_seconds", float, 10.0, "How long the crawler waits for one node's catalog."),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -7,13 +7,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
+
+from allmende.settings import update_settings
 
 READY_SECONDS = 30.0
 
@@ -58,8 +60,13 @@ def _cli(*args: str) -> list[str]:
 
 
 @contextmanager
-def served_nodes(folder: Path, *names: str) -> Iterator[list[ServedNode]]:
-    """Create and serve one node per name (in parallel); stop them all at the end."""
+def served_nodes(
+    folder: Path, *names: str, settings: Mapping[str, Mapping[str, Any]] | None = None
+) -> Iterator[list[ServedNode]]:
+    """Create and serve one node per name (in parallel); stop them all at the end.
+
+    ``settings`` maps a node's name to values written to its ``node.json`` before it is served.
+    """
     env = _environment()
     plans = [
         (name, folder / f"node-{index}", f"http://127.0.0.1:{free_port()}")
@@ -77,6 +84,9 @@ def served_nodes(folder: Path, *names: str) -> Iterator[list[ServedNode]]:
     errors = [init.communicate(timeout=60)[1] for init in inits]
     for init, err in zip(inits, errors, strict=True):
         assert init.returncode == 0, f"allmende init failed: {err.decode(errors='replace')}"
+    for name, data_dir, _url in plans:
+        if settings and name in settings:
+            update_settings(data_dir, settings[name])
     with ExitStack() as stack:
         nodes: list[ServedNode] = []
         for name, data_dir, url in plans:

@@ -37,8 +37,22 @@ def test_every_template_builds_a_valid_dsp_offer(name: str) -> None:
     assert schema_errors(policy_to_json(policy), "MessageOffer") == []
 
 
-def test_only_open_use_is_auto_approved() -> None:
-    assert [name for name, template in TEMPLATES.items() if template.auto_approve] == ["open-use"]
+def test_only_open_use_and_members_only_are_auto_approved() -> None:
+    auto = [name for name, template in TEMPLATES.items() if template.auto_approve]
+    assert auto == ["open-use", "members-only"]
+
+
+def test_members_only_permits_members_of_the_community_only() -> None:
+    policy = get_template("members-only").build(PROVIDER, ASSET, community="did:web:verband.example")
+    assert evaluate(
+        policy, ctx(party_collections=frozenset({"did:web:verband.example", "did:web:x"}))
+    ).allowed
+    refused = evaluate(policy, ctx(party_collections=frozenset({"did:web:other.example"})))
+    assert not refused.allowed
+    assert "memberOf eq 'did:web:verband.example' not met" in refused.reasons[0]
+    assert not evaluate(policy, ctx()).allowed
+    with pytest.raises(PolicyError):
+        get_template("members-only").build(PROVIDER, ASSET, community="verband")
 
 
 def test_open_use_allows_any_verified_participant() -> None:

@@ -45,6 +45,11 @@ class AssetIn(BaseModel):
     keywords: list[str] = []
     media_type: str | None = None
     template: str | None = Field(default=None, description="Policy template name (default open-use)")
+    access_policy: dict[str, Any] | None = Field(
+        default=None,
+        description="ODRL policy deciding who sees the offer in the catalog (default: everyone), e.g. the "
+        "members-only policy so that only members of a community see it",
+    )
     policy: dict[str, Any] | None = Field(default=None, description="An ODRL offer instead of a template")
     template_params: dict[str, str] = {}
     review_required: bool = False
@@ -87,6 +92,7 @@ async def create_asset(body: AssetIn, request: Request, caller: Admin) -> dict[s
             actor=caller.actor,
             template=template,
             review_required=body.review_required,
+            access_policy=body.access_policy,
             secrets=node.secrets,
         )
         return {"asset": asset_view(asset), "offer": offer_view(offer)}

@@ -11,6 +11,8 @@ from allmende import __version__
 from allmende.api.auth import ApiCaller, reader
 from allmende.api.catalog_routes import router as catalog_api
 from allmende.api.negotiation_routes import router as negotiation_api
+from allmende.api.network_routes import router as network_api
+from allmende.api.search_routes import router as search_api
 from allmende.api.transfer_routes import router as transfer_api
 from allmende.api.views import audit_view
 from allmende.audit import log as audit
@@ -71,3 +73,5 @@ async def audit_verify(request: Request, _: Reader) -> dict[str, Any]:
 router.include_router(catalog_api)
 router.include_router(negotiation_api)
 router.include_router(transfer_api)
+router.include_router(network_api)
+router.include_router(search_api)

@@ -15,6 +15,7 @@ from allmende.store.base import table_of
 
 AUDIT = table_of(AuditRecord)
 _INSERT = insert(AUDIT)
+_LAST = select(AUDIT.c.seq, AUDIT.c.entry_hash).order_by(AUDIT.c.seq.desc()).limit(1)
 _TAIL = "allmende_audit_tail"
 _PG_AUDIT_LOCK = 0x416C6D64  # any constant; serialises appends across PostgreSQL workers
 
@@ -35,9 +36,7 @@ def append(
     if tail is None:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
-        last = session.execute(
-            select(AUDIT.c.seq, AUDIT.c.entry_hash).order_by(AUDIT.c.seq.desc()).limit(1)
-        ).first()
+        last = session.execute(_LAST).first()
         tail = (last[0], last[1]) if last else (0, GENESIS_HASH)
     seq, prev_hash = tail[0] + 1, tail[1]
     entry = AuditEntry(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +14,10 @@ from allmende.node import Node
 from allmende.protocol.schemas import DSP_CONTEXT, SchemaViolation, validate_message
 
 MAX_PAGES = 100
+
+_IN_FLIGHT: weakref.WeakKeyDictionary[Node, dict[str, asyncio.Future[RemoteCatalog]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class RemoteCatalogError(Exception):
@@ -64,10 +70,31 @@ async def fetch_catalog(
     with one provider then costs one catalog request, not one each).
     """
     key = address.rstrip("/")
-    if use_cache:
-        cached = node.remote_catalogs.get(key)
-        if cached is not None:
-            return cached
+    if not use_cache:
+        return await _fetch(node, address, key, max_pages)
+    cached = node.remote_catalogs.get(key)
+    if cached is not None:
+        return cached
+    # Many negotiations started at once with a cold cache share one fetch instead of one each.
+    fetches = _IN_FLIGHT.setdefault(node, {})
+    task = fetches.get(key)
+    if task is None or task.get_loop() is not asyncio.get_running_loop():
+        task = asyncio.ensure_future(_fetch(node, address, key, max_pages))
+        fetches[key] = task
+        task.add_done_callback(lambda done: _forget(fetches, key, done))
+    return await asyncio.shield(task)
+
+
+def _forget(
+    fetches: dict[str, asyncio.Future[RemoteCatalog]], key: str, done: asyncio.Future[RemoteCatalog]
+) -> None:
+    if fetches.get(key) is done:
+        del fetches[key]
+    if not done.cancelled():
+        done.exception()  # retrieved here too: every waiter may have been cancelled meanwhile
+
+
+async def _fetch(node: Node, address: str, key: str, max_pages: int) -> RemoteCatalog:
     did, dsp_url = await locate(node, address)
     url: str | None = f"{dsp_url}/catalog/request"
     merged: dict[str, Any] | None = None

@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from allmende.catalog.dcat import build_catalog, build_dataset, data_service_id
+from allmende.catalog.etag import etag_of, none_match
 from allmende.catalog.model import PublisherInfo
 from allmende.catalog.paging import PagingError, page_links, parse_paging
+from allmende.network.presentation import verify_presented
 from allmende.node import Node
 from allmende.protocol.endpoint import authenticate, in_read, node_of, receive
 from allmende.protocol.problems import ProtocolProblem
@@ -30,15 +32,21 @@ def catalog_id(node: Node) -> str:
 
 
 @router.post("/request")
-async def catalog_request(request: Request) -> JSONResponse:
-    """CatalogRequestMessage → the Catalog as this caller may see it; ``?offset=&limit=`` pages it."""
+async def catalog_request(request: Request) -> Response:
+    """CatalogRequestMessage → the Catalog as this caller may see it; ``?offset=&limit=`` pages it.
+
+    The ``ETag`` is the digest of this page as this caller sees it; a request whose ``If-None-Match``
+    names it gets ``304 Not Modified`` (the crawler's incremental visits).
+    """
     node, claims, _ = await receive(request, "CatalogRequestMessage", ERROR)
     try:
         offset, limit = parse_paging(request.query_params, default_limit=node.settings.catalog_page_size)
     except PagingError as exc:
         raise ProtocolProblem(400, [str(exc)], error_type=ERROR) from None
+    communities = (await verify_presented(node, claims)).communities
     entries, has_more = await in_read(
-        node, lambda s: node.catalog.page(s, claims.issuer, offset=offset, limit=limit)
+        node,
+        lambda s: node.catalog.page(s, claims.issuer, offset=offset, limit=limit, communities=communities),
     )
     catalog = build_catalog(
         entries,
@@ -54,7 +62,13 @@ async def catalog_request(request: Request) -> JSONResponse:
     links = page_links(str(request.url.remove_query_params(["offset", "limit"])), offset, limit, total)
     if links:
         headers["Link"] = links
-    return JSONResponse(catalog, headers=headers)
+    response = JSONResponse(catalog, headers=headers)
+    etag = etag_of(bytes(response.body))
+    headers["ETag"] = etag
+    if none_match(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    response.headers["ETag"] = etag
+    return response
 
 
 @router.get("/datasets/{dataset_id}")
@@ -62,8 +76,12 @@ async def dataset_request(dataset_id: str, request: Request) -> JSONResponse:
     """One dataset with the offers this caller may see; 404 CatalogError if none."""
     node = node_of(request)
     claims = await authenticate(request, ERROR)
+    communities = (await verify_presented(node, claims)).communities
     entries, _ = await in_read(
-        node, lambda s: node.catalog.page(s, claims.issuer, offset=0, limit=1, dataset_id=dataset_id)
+        node,
+        lambda s: node.catalog.page(
+            s, claims.issuer, offset=0, limit=1, dataset_id=dataset_id, communities=communities
+        ),
     )
     if not entries:
         raise ProtocolProblem(404, [f"no dataset {dataset_id}"], error_type=ERROR)

@@ -217,28 +217,42 @@ def set_published(session: Session, offer_id: str, published: bool, *, actor: st
 class CatalogView:
     """The catalog filtered per caller by the offers' access policies."""
 
-    def may_see(self, offer: OfferRecord, caller_did: str) -> bool:
-        """Whether ``caller_did`` may see ``offer`` (no access policy: every verified participant)."""
+    def may_see(self, offer: OfferRecord, caller_did: str, communities: frozenset[str] = frozenset()) -> bool:
+        """Whether ``caller_did`` may see ``offer`` (no access policy: every verified participant).
+
+        ``communities`` are the memberships the caller proved with credentials (``memberOf``).
+        """
         if offer.access_policy is None:
             return True
         try:
             decision = evaluate(
                 policy_from_json(offer.access_policy),
-                EvaluationContext(now=utcnow(), assignee=caller_did, action="use"),
+                EvaluationContext(
+                    now=utcnow(), assignee=caller_did, action="use", party_collections=communities
+                ),
             )
         except PolicyError:
             return False
         return decision.allowed
 
-    def visible_offer(self, session: Session, offer_id: str, caller_did: str) -> PublishedOffer | None:
+    def visible_offer(
+        self, session: Session, offer_id: str, caller_did: str, communities: frozenset[str] = frozenset()
+    ) -> PublishedOffer | None:
         """The published offer ``offer_id`` if ``caller_did`` may see it (the negotiation's look-up)."""
         offer = session.get(OfferRecord, offer_id)
-        if offer is None or not offer.published or not self.may_see(offer, caller_did):
+        if offer is None or not offer.published or not self.may_see(offer, caller_did, communities):
             return None
         return PublishedOffer(offer.id, offer.asset_id, offer.policy, offer.review_required)
 
     def page(
-        self, session: Session, caller_did: str, *, offset: int, limit: int, dataset_id: str | None = None
+        self,
+        session: Session,
+        caller_did: str,
+        *,
+        offset: int,
+        limit: int,
+        dataset_id: str | None = None,
+        communities: frozenset[str] = frozenset(),
     ) -> tuple[list[DatasetEntry], bool]:
         """Datasets ``offset``..``offset+limit`` the caller may see, and whether more follow.
 
@@ -255,7 +269,7 @@ class CatalogView:
             cursor += len(assets)
             offers = self._offers_of(session, [a.id for a in assets])
             for asset in assets:
-                shown = [o for o in offers.get(asset.id, []) if self.may_see(o, caller_did)]
+                shown = [o for o in offers.get(asset.id, []) if self.may_see(o, caller_did, communities)]
                 if not shown:
                     continue
                 if skipped < offset:

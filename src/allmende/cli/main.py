@@ -12,7 +12,9 @@ from allmende.accounts.setup_code import setup_code
 from allmende.cli import (
     catalog_commands,
     inspect_commands,
+    network_commands,
     policy_commands,
+    search_commands,
     secret_commands,
     transfer_commands,
     user_commands,
@@ -32,11 +34,15 @@ app.add_typer(inspect_commands.audit_app, name="audit")
 app.add_typer(transfer_commands.app, name="transfer")
 app.add_typer(secret_commands.app, name="secret")
 app.add_typer(user_commands.app, name="user")
+app.add_typer(network_commands.directory_app, name="directory")
+app.add_typer(network_commands.membership_app, name="membership")
 app.command("catalog")(catalog_commands.catalog)
 app.command("negotiate")(catalog_commands.negotiate)
 app.command("negotiations")(inspect_commands.negotiations)
 app.command("agreements")(inspect_commands.agreements)
 app.command("review")(inspect_commands.review)
+app.command("search")(search_commands.search_command)
+app.command("crawl")(search_commands.crawl_command)
 console = Console()
 
 

@@ -39,7 +39,11 @@ def templates(lang: str = typer.Option("en", "--lang", help="en or de"), as_json
             "title": t.title_de if language == "de" else t.title_en,
             "summary": t.summary_de if language == "de" else t.summary_en,
             # the first line names assigner and target, which a template does not have yet
-            "text": "\n".join(render_policy(t.build(_OWNER, _TARGET), language).splitlines()[1:]),
+            "text": "\n".join(
+                render_policy(t.build(_OWNER, _TARGET, **_EXAMPLES.get(t.name, {})), language).splitlines()[
+                    1:
+                ]
+            ),
         }
         for t in TEMPLATES.values()
     ]
@@ -52,6 +56,10 @@ def templates(lang: str = typer.Option("en", "--lang", help="en or de"), as_json
         for line in item["text"].splitlines():
             console.print(f"    {line}")
         console.print()
+
+
+_EXAMPLES = {"members-only": {"community": "did:web:verband.example"}}
+"""Example values for the parameters a template cannot do without, to show its text."""
 
 
 @app.command("show")

@@ -55,14 +55,15 @@ def sign_jwt(
     return f"{signing_input.decode('ascii')}.{b64url_encode(signer.sign(signing_input))}"
 
 
-def decode_jwt(token: str) -> DecodedJwt:
+def decode_jwt(token: str, *, max_length: int = MAX_TOKEN_LENGTH) -> DecodedJwt:
     """Split and decode a compact JWT without verifying it; checks structure and the algorithm.
 
     Raises TokenError for anything that is not three base64url parts holding JSON objects, duplicate
-    JSON members, a ``crit`` header, or an algorithm other than Ed25519.
+    JSON members, a ``crit`` header, or an algorithm other than Ed25519. ``max_length`` may be raised for
+    documents signed as JWTs (member lists, status lists); ID tokens keep the default.
     """
-    if len(token) > MAX_TOKEN_LENGTH:
-        raise TokenError(f"malformed token: longer than {MAX_TOKEN_LENGTH} characters")
+    if len(token) > max_length:
+        raise TokenError(f"malformed token: longer than {max_length} characters")
     parts = token.split(".")
     if len(parts) != 3:
         raise TokenError("malformed token: expected three dot-separated parts (compact JWS)")
@@ -88,9 +89,9 @@ def verify_signature(decoded: DecodedJwt, public_key: Ed25519PublicKey) -> None:
         raise TokenError("signature invalid") from error
 
 
-def verify_jwt(token: str, public_key: Ed25519PublicKey) -> DecodedJwt:
+def verify_jwt(token: str, public_key: Ed25519PublicKey, *, max_length: int = MAX_TOKEN_LENGTH) -> DecodedJwt:
     """Decode a JWT and verify its signature; claim checks are up to the caller."""
-    decoded = decode_jwt(token)
+    decoded = decode_jwt(token, max_length=max_length)
     verify_signature(decoded, public_key)
     return decoded
 

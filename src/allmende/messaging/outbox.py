@@ -6,7 +6,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from allmende.messaging.records import OutboxRecord
@@ -118,11 +118,16 @@ def is_pending(session: Session, record_id: int) -> bool:
     return status == PENDING
 
 
+_MARK_SENT = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("record_id"))
+    .values(status=SENT, sent_at=bindparam("sent_at"), last_error=None)
+)
+
+
 def mark_sent(session: Session, record_id: int, now: datetime) -> None:
     """Record a successful delivery."""
-    session.execute(
-        update(OUTBOX).where(OUTBOX.c.id == record_id).values(status=SENT, sent_at=now, last_error=None)
-    )
+    session.execute(_MARK_SENT, {"record_id": record_id, "sent_at": now})
 
 
 def mark_retry(session: Session, record_id: int, *, attempts: int, error: str, next_at: datetime) -> None:

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from allmende.canonical import content_digest
 from allmende.clock import utcnow
 from allmende.messaging import outbox
+from allmende.messaging.group_commit import GroupCommit
+from allmende.messaging.peer_transport import PeerClient
 from allmende.messaging.records import OutboxRecord
 from allmende.store.database import Database
 
@@ -52,6 +54,9 @@ class DeliveryHandler(Protocol):
 
 TokenFactory = Callable[[str, Mapping[str, Any] | None], str]
 
+Outcome = tuple[int | None, Any, str]
+"""(HTTP status or None when unreachable, parsed answer, error text) of one attempt."""
+
 
 @dataclass
 class SenderConfig:
@@ -70,7 +75,7 @@ class OutboxSender:
     def __init__(
         self,
         database: Database,
-        client: httpx.AsyncClient,
+        client: PeerClient,
         token_factory: TokenFactory,
         handlers: Mapping[str, DeliveryHandler],
         config: SenderConfig | None = None,
@@ -86,6 +91,7 @@ class OutboxSender:
         self._limiter = asyncio.Semaphore(self._config.concurrency)
         # Messages handed over right after their commit, per process: the head is in flight.
         self._chains: dict[str, deque[OutboxRecord]] = {}
+        self._delivered: GroupCommit[tuple[OutboxRecord, Outcome]] = GroupCommit(self._record_delivered)
 
     @property
     def running(self) -> bool:
@@ -184,7 +190,10 @@ class OutboxSender:
                     delivered = True  # cancelled meanwhile (superseded by a termination): go on to the next
                 else:
                     outcome = await self._post(record)
-                    delivered = await anyio.to_thread.run_sync(self._settle, record, outcome)
+                    if outcome[0] is not None and 200 <= outcome[0] < 300:
+                        delivered = await self._delivered.submit((record, outcome))
+                    else:
+                        delivered = await anyio.to_thread.run_sync(self._settle, record, outcome)
             except Exception:  # a handler bug must not kill the sender; the claim expires, it is retried
                 log.exception("delivering outbox message %s failed", record.id)
         chain = self._chains.get(record.process_id)
@@ -209,7 +218,7 @@ class OutboxSender:
         with self._db.transaction() as session:
             outbox.release_claims(session, utcnow(), record_ids)
 
-    async def _post(self, record: OutboxRecord) -> tuple[int | None, Any, str]:
+    async def _post(self, record: OutboxRecord) -> Outcome:
         payload = json.dumps(record.body, separators=(",", ":")).encode("utf-8")
         headers = {
             "Authorization": "Bearer " + self._token(record.audience_did, record.token_claims),
@@ -226,17 +235,43 @@ class OutboxSender:
             body = None
         return response.status_code, body, f"HTTP {response.status_code}: {response.text[:500]}"
 
-    def _settle(self, record: OutboxRecord, outcome: tuple[int | None, Any, str]) -> bool:
+    def _record_delivered(self, items: list[tuple[OutboxRecord, Outcome]]) -> list[bool]:
+        """Record delivered messages in one transaction; should it fail, each in its own (True: recorded)."""
+        try:
+            with self._db.transaction() as session:
+                for record, outcome in items:
+                    self._mark_delivered(session, record, outcome)
+            return [True] * len(items)
+        except Exception:
+            if len(items) == 1:
+                raise
+        results: list[bool] = []
+        for record, outcome in items:
+            try:
+                with self._db.transaction() as session:
+                    self._mark_delivered(session, record, outcome)
+                results.append(True)
+            except Exception:
+                log.exception("recording the delivery of outbox message %s failed", record.id)
+                results.append(False)
+        return results
+
+    def _mark_delivered(self, session: Session, record: OutboxRecord, outcome: Outcome) -> None:
+        status, body, _error = outcome
+        outbox.mark_sent(session, record.id, utcnow())
+        handler = self._handlers.get(record.kind.split(":", 1)[0])
+        if handler is not None and status is not None:
+            handler.delivered(session, SentMessage(record.process_id, record.kind, status, body))
+
+    def _settle(self, record: OutboxRecord, outcome: Outcome) -> bool:
         """Record the outcome; True when the message was delivered."""
-        status, body, error = outcome
+        status, _body, error = outcome
         handler = self._handlers.get(record.kind.split(":", 1)[0])
         now = utcnow()
         attempts = record.attempts + 1
         with self._db.transaction() as session:
             if status is not None and 200 <= status < 300:
-                outbox.mark_sent(session, record.id, now)
-                if handler is not None:
-                    handler.delivered(session, SentMessage(record.process_id, record.kind, status, body))
+                self._mark_delivered(session, record, outcome)
                 return True
             retryable = status is None or status >= 500 or status in RETRYABLE_STATUS
             if not retryable:

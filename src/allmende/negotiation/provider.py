@@ -24,6 +24,8 @@ from allmende.negotiation.process import (
 )
 from allmende.negotiation.records import AgreementRecord, NegotiationRecord
 from allmende.negotiation.states import Message, Role, State
+from allmende.network.credentials import NO_MEMBERSHIPS, PresentedMemberships
+from allmende.network.presentation import refusal_note
 from allmende.policy.errors import PolicyError
 from allmende.policy.evaluate import EvaluationContext, evaluate
 from allmende.policy.jsonld import policy_from_json, same_terms
@@ -43,7 +45,9 @@ class PublishedOffer:
 class OfferLookup(Protocol):
     """How the negotiation finds a published offer visible to a caller (the catalog implements it)."""
 
-    def visible_offer(self, session: Session, offer_id: str, caller_did: str) -> PublishedOffer | None: ...
+    def visible_offer(
+        self, session: Session, offer_id: str, caller_did: str, communities: frozenset[str] = frozenset()
+    ) -> PublishedOffer | None: ...
 
 
 @dataclass(frozen=True)
@@ -65,11 +69,17 @@ class ProviderNegotiations:
     # --- incoming messages -------------------------------------------------------------------
 
     def receive_initial_request(
-        self, session: Session, caller: str, body: Mapping[str, Any], digest: str
+        self,
+        session: Session,
+        caller: str,
+        body: Mapping[str, Any],
+        digest: str,
+        presented: PresentedMemberships = NO_MEMBERSHIPS,
     ) -> tuple[dict[str, Any], bool]:
         """A new ContractRequestMessage. Returns (ContractNegotiation body, created?).
 
         Repeating a request with the same consumerPid is idempotent: the existing process is answered.
+        ``presented`` holds the memberships the caller's credentials prove (for access and usage policies).
         """
         consumer_pid = str(body["consumerPid"])
         existing = repository.by_counterparty_pid(session, Role.PROVIDER, consumer_pid, caller)
@@ -77,7 +87,7 @@ class ProviderNegotiations:
             return self._state_body(existing), False
         callback = callback_of(body, consumer_pid=consumer_pid)
         offer = dict(body["offer"])
-        published = self._published(session, offer, caller, consumer_pid=consumer_pid)
+        published = self._published(session, offer, caller, presented, consumer_pid=consumer_pid)
         record = open_process(
             session,
             role=Role.PROVIDER,
@@ -91,20 +101,26 @@ class ProviderNegotiations:
             actor=caller,
             digest=digest,
         )
-        self._decide(session, record, published, offer)
+        self._decide(session, record, published, offer, presented)
         return self._state_body(record), True
 
     def receive_request(
-        self, session: Session, caller: str, provider_pid: str, body: Mapping[str, Any], digest: str
+        self,
+        session: Session,
+        caller: str,
+        provider_pid: str,
+        body: Mapping[str, Any],
+        digest: str,
+        presented: PresentedMemberships = NO_MEMBERSHIPS,
     ) -> None:
         """A counter-offer (ContractRequestMessage on an existing process)."""
         record = repository.by_own_pid(session, Role.PROVIDER, provider_pid, caller)
         self._check_pids(record, body)
         offer = dict(body["offer"])
-        published = self._published(session, offer, caller, **pids(record))
+        published = self._published(session, offer, caller, presented, **pids(record))
         apply(session, record, Message.REQUEST, Role.CONSUMER, actor=caller, digest=digest)
         record.offer = offer
-        self._decide(session, record, published, offer)
+        self._decide(session, record, published, offer, presented)
 
     def receive_event(
         self, session: Session, caller: str, provider_pid: str, body: Mapping[str, Any], digest: str
@@ -226,19 +242,33 @@ class ProviderNegotiations:
     # --- internals -------------------------------------------------------------------------------
 
     def _published(
-        self, session: Session, offer: Mapping[str, Any], caller: str, **ids: str | None
+        self,
+        session: Session,
+        offer: Mapping[str, Any],
+        caller: str,
+        presented: PresentedMemberships,
+        **ids: str | None,
     ) -> PublishedOffer:
         offer_id = offer.get("@id")
-        published = self.offers.visible_offer(session, str(offer_id), caller) if offer_id else None
+        published = (
+            self.offers.visible_offer(session, str(offer_id), caller, presented.communities)
+            if offer_id
+            else None
+        )
         if published is None:
-            raise bad_request(f"unknown offer {offer_id!r}", **ids)
+            raise bad_request(f"unknown offer {offer_id!r}{refusal_note(presented)}", **ids)
         target = offer.get("target")
         if target is not None and target != published.dataset_id:
             raise bad_request(f"offer {offer_id} is not an offer for dataset {target!r}", **ids)
         return published
 
     def _decide(
-        self, session: Session, record: NegotiationRecord, published: PublishedOffer, offer: dict[str, Any]
+        self,
+        session: Session,
+        record: NegotiationRecord,
+        published: PublishedOffer,
+        offer: dict[str, Any],
+        presented: PresentedMemberships = NO_MEMBERSHIPS,
     ) -> None:
         """Agree on our own when the request repeats the published terms and the policy permits the caller."""
         try:
@@ -261,12 +291,14 @@ class ProviderNegotiations:
             purpose=next(iter(purposes)) if len(purposes) == 1 else None,
             agreement_start=now,
             target=published.dataset_id,
+            party_collections=presented.communities,
         )
         decision = evaluate(policy_from_json({**published.policy, "target": published.dataset_id}), ctx)
         if decision.allowed:
             self._agree(session, record, actor=self.env.own_did)
             return
         reason = "the usage policy does not permit this request: " + "; ".join(decision.reasons)
+        reason += refusal_note(presented)
         apply(
             session,
             record,

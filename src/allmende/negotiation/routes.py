@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, Response
 from allmende.identity import TokenError, decode_jwt, verify_jwt
 from allmende.identity.tokens import TokenClaims
 from allmende.negotiation.provider import Signature
+from allmende.network.presentation import verify_presented
 from allmende.node import Node
 from allmende.protocol.endpoint import authenticate, in_read, in_transaction, node_of, receive
 from allmende.protocol.problems import ProtocolProblem
@@ -59,8 +60,12 @@ async def initial_request(request: Request) -> JSONResponse:
             ["an initial ContractRequestMessage must not carry a providerPid"],
             consumer_pid=str(message.body.get("consumerPid")),
         )
+    presented = await verify_presented(node, claims)
     body, created = await in_transaction(
-        node, lambda s: node.provider.receive_initial_request(s, claims.issuer, message.body, message.digest)
+        node,
+        lambda s: node.provider.receive_initial_request(
+            s, claims.issuer, message.body, message.digest, presented
+        ),
     )
     return JSONResponse(body, status_code=201 if created else 200)
 
@@ -77,9 +82,12 @@ async def provider_state(provider_pid: str, request: Request) -> JSONResponse:
 async def counter_request(provider_pid: str, request: Request) -> Response:
     """ContractRequestMessage on an existing negotiation (a counter-offer)."""
     node, claims, message = await receive(request, "ContractRequestMessage", ERROR, provider_pid=provider_pid)
+    presented = await verify_presented(node, claims)
     await in_transaction(
         node,
-        lambda s: node.provider.receive_request(s, claims.issuer, provider_pid, message.body, message.digest),
+        lambda s: node.provider.receive_request(
+            s, claims.issuer, provider_pid, message.body, message.digest, presented
+        ),
     )
     return _ok()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from allmende.store.base import Base
@@ -76,7 +76,7 @@ class FederatedNodeRecord(Base):
     sector: Mapped[str] = mapped_column(String(200), default="")
     region: Mapped[str] = mapped_column(String(200), default="")
     size_class: Mapped[str] = mapped_column(String(20), default="")
-    etag: Mapped[str | None] = mapped_column(String(200))
+    etag: Mapped[str | None] = mapped_column(Text)  # its catalog pages' ETags, space-separated
     last_attempt_at: Mapped[datetime | None]
     last_success_at: Mapped[datetime | None]
     failures: Mapped[int] = mapped_column(Integer, default=0)
@@ -102,4 +102,23 @@ class FederatedDatasetRecord(Base):
     templates: Mapped[str] = mapped_column(Text, default="")  # policy templates of its offers, one per line
     offers: Mapped[list[Any]]  # the offers (ids and ODRL policies) as the catalog gave them
     dataset: Mapped[dict[str, Any]]  # the DCAT dataset as received
+    modified: Mapped[datetime | None]  # dct:modified (else dct:issued) as the node states it
     updated_at: Mapped[datetime]
+
+
+class FederatedValueRecord(Base):
+    """One filter value of a federated dataset (publisher, keyword, theme, format, template, sector,
+    region): the index that makes search filters and facets index look-ups instead of table scans.
+    ``key`` is the value in lower case, what filters compare."""
+
+    __tablename__ = "federated_dataset_values"
+    __table_args__ = (Index("ix_federated_dataset_values_kind_key", "kind", "key", "dataset_row"),)
+
+    dataset_row: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("federated_datasets.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    value: Mapped[str] = mapped_column(String(300))

@@ -13,6 +13,10 @@ not known (e.g. no purpose was declared). Built-in operands:
 - ``spatial``: ``ctx.spatial``, an ISO 3166 country code; compared case-insensitively, IRIs are reduced
   to their last segment (``http://example.org/DE`` is ``DE``), and the regions ``EU`` and ``EEA`` stand for
   their member countries in the set operators (``isPartOf``, ``isAnyOf``, ``isNoneOf``, ``isA``).
+- ``memberOf`` (IRI ``https://w3id.org/allmende/policy#memberOf``): ``ctx.party_collections``, the
+  communities (directory DIDs) whose membership credentials the requester presented and this node
+  verified. Set-valued: ``eq X`` holds when X is one of them, ``neq X`` when it is none, ``isAnyOf``
+  when they share one.
 
 Any other operand name is looked up in ``ctx.facts``; a name that is neither registered nor a fact is
 unknown and makes its constraint unsatisfiable, never an exception.
@@ -96,6 +100,7 @@ class OperandDefinition:
     resolver: Resolver
     normalise: Callable[[object], object] | None = None
     expand: Callable[[object], frozenset[object]] | None = None
+    set_valued: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,14 +126,19 @@ class LeftOperandRegistry:
         *,
         normalise: Callable[[object], object] | None = None,
         expand: Callable[[object], frozenset[object]] | None = None,
+        set_valued: bool = False,
     ) -> None:
-        """Register (or replace) the resolver for ``name``."""
+        """Register (or replace) the resolver for ``name``.
+
+        A ``set_valued`` operand's value is a set the requester belongs to: ``eq`` / ``neq`` then test
+        whether the right value is (not) in it rather than whether the sets are equal.
+        """
         if not isinstance(name, str) or not name.strip():
             raise PolicyError("leftOperand", f"an operand name must be a non-empty string, got {name!r}")
         if not callable(resolver):
             raise PolicyError(name, f"resolver must be callable, got {resolver!r}")
         key = short_term(name)
-        self._definitions[key] = OperandDefinition(key, resolver, normalise, expand)
+        self._definitions[key] = OperandDefinition(key, resolver, normalise, expand, set_valued)
 
     def names(self) -> frozenset[str]:
         """The registered operand names."""
@@ -192,4 +202,5 @@ def default_registry() -> LeftOperandRegistry:
     registry.register("party", lambda ctx: ctx.assignee)
     registry.register("count", lambda ctx: ctx.use_count + 1)
     registry.register("spatial", lambda ctx: ctx.spatial, normalise=country_code, expand=expand_region)
+    registry.register("memberOf", lambda ctx: ctx.party_collections, set_valued=True)
     return registry

@@ -145,6 +145,7 @@ class _Comparison:
             definition.normalise if definition and definition.normalise else lambda value: value
         )
         self.expand = definition.expand if definition else None
+        self.set_valued = bool(definition and definition.set_valued)
         self.left_items = tuple(self.normalise(item) for item in _items(resolved.value))
         if not self.left_items:
             self.coerce: Callable[[object], object] = lambda value: value
@@ -191,6 +192,11 @@ class _Comparison:
             yield value
 
     def _ordered(self, name: str) -> bool:
+        if self.set_valued and name in ("eq", "neq"):
+            if len(self.right_items) != 1:
+                raise ComparisonError(f"operator {name} needs a single right operand; use isAnyOf for a list")
+            member = self.right_items[0] in frozenset(self._hashable(self.left_items))
+            return member if name == "eq" else not member
         if len(self.left_items) != 1:
             if name in ("eq", "neq"):
                 left_set = frozenset(self._hashable(self.left_items))

@@ -110,6 +110,13 @@ def _machine_data(params: Mapping[str, str]) -> tuple[tuple[Permission, ...], tu
     return (permission,), (Prohibition("sell"), Prohibition("distribute"))
 
 
+def _members_only(params: Mapping[str, str]) -> tuple[tuple[Permission, ...], tuple[Prohibition, ...]]:
+    community = params.get("community", "").strip()
+    if not community.startswith("did:"):
+        raise PolicyError("community", f"must be the DID of a community's directory, got {community!r}")
+    return (Permission("use", (Constraint("memberOf", "eq", community),)),), ()
+
+
 _DURATION_EN = "how long the data may be used after the agreement, ISO 8601 (P6M = 6 months)"
 _DURATION_DE = "wie lange die Daten ab Vertragsschluss genutzt werden dürfen, ISO 8601 (P6M = 6 Monate)"
 
@@ -175,6 +182,26 @@ _ALL: Final = (
         "verkauft noch weitergegeben werden und sind am Ende zu löschen.",
         (TemplateParameter("duration", _DURATION_EN, _DURATION_DE, "P12M"),),
         _machine_data,
+    ),
+    PolicyTemplate(
+        "members-only",
+        "Members only",
+        "Nur für Mitglieder",
+        "Only members of the community (given by its directory's DID) may see this offer and use the "
+        "data; they prove it with the membership credential the directory issued. Agreements with members "
+        "are concluded automatically.",
+        "Nur Mitglieder der Gemeinschaft (angegeben durch die DID ihres Verzeichnisses) sehen dieses Angebot "
+        "und dürfen die Daten nutzen; sie weisen das mit dem Mitgliedsnachweis des Verzeichnisses nach. "
+        "Verträge mit Mitgliedern kommen automatisch zustande.",
+        (
+            TemplateParameter(
+                "community",
+                "the DID of the community's directory, e.g. did:web:verband.example",
+                "die DID des Verzeichnisses der Gemeinschaft, z. B. did:web:verband.example",
+            ),
+        ),
+        _members_only,
+        auto_approve=True,
     ),
 )
 

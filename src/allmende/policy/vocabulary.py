@@ -15,6 +15,8 @@ from typing import Final
 
 ODRL_NS: Final = "http://www.w3.org/ns/odrl/2/"
 ODRL_PREFIX: Final = "odrl:"
+ALLMENDE_NS: Final = "https://w3id.org/allmende/policy#"
+ALLMENDE_TERMS: Final = frozenset({"memberOf"})
 
 OPERATORS: Final = frozenset(
     {"eq", "neq", "gt", "gteq", "lt", "lteq", "isA", "hasPart", "isPartOf", "isAllOf", "isAnyOf", "isNoneOf"}
@@ -45,9 +47,12 @@ KNOWN_ACTIONS: Final = frozenset(_PARENT) | {"use", "transfer"}
 def short_term(term: str) -> str:
     """Return the short name of an ODRL term: ``odrl:use`` and the full IRI both become ``use``.
 
-    Terms from other vocabularies (``ex:dayOfWeek``, ``https://w3id.org/...``) are returned unchanged.
+    Allmende's own operands (``https://w3id.org/allmende/policy#memberOf``) become their short name too;
+    terms from other vocabularies (``ex:dayOfWeek``, ``https://example.org/...``) are returned unchanged.
     """
     text = term.strip()
+    if text.startswith(ALLMENDE_NS) and text[len(ALLMENDE_NS) :] in ALLMENDE_TERMS:
+        return text[len(ALLMENDE_NS) :]
     if text.startswith(ODRL_NS):
         return text[len(ODRL_NS) :]
     if text.startswith(ODRL_PREFIX):

@@ -19,6 +19,7 @@ from allmende.negotiation.states import Role
 from allmende.policy.errors import PolicyError
 from allmende.policy.evaluate import EvaluationContext, evaluate
 from allmende.policy.jsonld import policy_from_json
+from allmende.policy.vocabulary import short_term
 from allmende.transfer import messages
 from allmende.transfer.access import AccessDenied, AccessGrant
 from allmende.transfer.process import (
@@ -58,9 +59,16 @@ class ProviderTransfers(TransferSide):
     # --- incoming messages -------------------------------------------------------------------------
 
     def receive_request(
-        self, session: Session, caller: str, body: Mapping[str, Any], digest: str
+        self,
+        session: Session,
+        caller: str,
+        body: Mapping[str, Any],
+        digest: str,
+        communities: frozenset[str] = frozenset(),
     ) -> tuple[dict[str, Any], bool]:
         """TransferRequestMessage: check the agreement and the policy, then start at once.
+
+        ``communities``: the memberships the caller's presented credentials prove (``memberOf``).
 
         Pull: the start message carries the data address. Push: the consumer's dataAddress is kept,
         and the data is sent there once the start message is delivered.
@@ -96,7 +104,7 @@ class ProviderTransfers(TransferSide):
                 )
         agreement = self._agreement(session, str(body["agreementId"]), caller, consumer_pid)
         uses = self._uses(session, agreement.id)
-        refusal = self.policy_refusal(agreement, utcnow(), uses)
+        refusal = self.policy_refusal(agreement, utcnow(), uses, communities)
         if refusal:
             raise problem(400, refusal, consumer_pid=consumer_pid)
         record = open_transfer(
@@ -193,8 +201,16 @@ class ProviderTransfers(TransferSide):
         return Authorized(record, asset)
 
     @staticmethod
-    def policy_refusal(agreement: AgreementRecord, now: datetime, uses: int) -> str | None:
-        """Why the agreement's usage policy does not allow a use now (None: it does)."""
+    def policy_refusal(
+        agreement: AgreementRecord, now: datetime, uses: int, communities: frozenset[str] | None = None
+    ) -> str | None:
+        """Why the agreement's usage policy does not allow a use now (None: it does).
+
+        ``communities`` None (the data plane, whose access tokens carry no credentials): membership was
+        checked when the transfer was requested, so ``memberOf`` constraints count as met.
+        """
+        if communities is None:
+            communities = named_communities(agreement.policy)
         purposes = declared_purposes(agreement.policy)
         try:
             decision = evaluate(
@@ -206,6 +222,7 @@ class ProviderTransfers(TransferSide):
                     use_count=uses,
                     purpose=next(iter(purposes)) if len(purposes) == 1 else None,
                     target=agreement.target,
+                    party_collections=communities,
                 ),
             )
         except PolicyError as exc:
@@ -262,3 +279,20 @@ class ProviderTransfers(TransferSide):
             )
         ).scalar()
         return int(count or 0)
+
+
+def named_communities(policy: object) -> frozenset[str]:
+    """The communities that the ``memberOf`` constraints of a policy (ODRL JSON) name."""
+    found: set[str] = set()
+    if isinstance(policy, dict):
+        if short_term(str(policy.get("leftOperand", ""))) == "memberOf":
+            right = policy.get("rightOperand")
+            for value in right if isinstance(right, list) else [right]:
+                if isinstance(value, str):
+                    found.add(value)
+        for child in policy.values():
+            found |= named_communities(child)
+    elif isinstance(policy, list):
+        for item in policy:
+            found |= named_communities(item)
+    return frozenset(found)

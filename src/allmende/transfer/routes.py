@@ -7,6 +7,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from allmende.network.presentation import verify_presented
 from allmende.node import Node
 from allmende.protocol.endpoint import authenticate, in_read, in_transaction, node_of, receive
 from allmende.transfer.process import ERROR, problem
@@ -26,9 +27,12 @@ async def transfer_request(request: Request) -> JSONResponse:
             "a TransferRequestMessage must not carry a providerPid",
             consumer_pid=str(message.body.get("consumerPid")),
         )
+    communities = (await verify_presented(node, claims)).communities
     body, created = await in_transaction(
         node,
-        lambda s: node.provider_transfers.receive_request(s, claims.issuer, message.body, message.digest),
+        lambda s: node.provider_transfers.receive_request(
+            s, claims.issuer, message.body, message.digest, communities
+        ),
     )
     return JSONResponse(body, status_code=201 if created else 200)
 

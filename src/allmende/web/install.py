@@ -21,6 +21,9 @@ from allmende.web.routes import (
     negotiation_actions,
     negotiation_counter,
     negotiation_pages,
+    network_directory,
+    network_memberships,
+    network_search,
     offerings,
     password_pages,
     transfer_pages,
@@ -46,6 +49,9 @@ ROUTERS = (
     negotiation_actions.router,
     negotiation_counter.router,
     agreement_pages.router,
+    network_search.router,
+    network_memberships.router,
+    network_directory.router,
 )
 
 
