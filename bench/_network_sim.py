@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-WORDS = (
+_VOCABULARY = (
     "spindle vibration milling lathe coolant temperature pressure hydraulic pump motor bearing gearbox "
     "welding robot conveyor packaging injection moulding plastic steel aluminium casting forging press "
     "energy consumption compressed air quality inspection camera defect scrap yield shift schedule "
@@ -30,7 +30,8 @@ WORDS = (
     "Maschinendaten Wartung Sensordaten Stromverbrauch Qualitätsprüfung Fräsmaschine Drehmaschine "
     "Kühlmittel Schwingung Lager Getriebe Schweißroboter Förderband Spritzguss Ausschuss Lieferkette "
     "Lagerbestand Bestellung Prognose Instandhaltung Stillstand Ersatzteile Energie Druckluft Öl Späne"
-).split()
+)
+WORDS = tuple(_VOCABULARY.split())
 TEMPLATES = ("open-use", "open-use", "open-use", "research-only", "evaluation-only", "time-limited")
 THEMES = ("TECH", "ENER", "ECON", "TRAN", "ENVI")
 SECTORS = ("mechanical engineering", "plastics", "metalworking", "logistics", "food")
@@ -122,7 +123,13 @@ def simulated_app(first_port: int, count: int, offers: int, crawler: tuple[str, 
     from allmende.catalog.etag import etag_of, none_match
     from allmende.catalog.model import PublisherInfo
     from allmende.catalog.paging import page_links, parse_paging
-    from allmende.identity import DidResolver, InMemoryReplayGuard, TokenError, did_from_url, verify_request_token
+    from allmende.identity import (
+        DidResolver,
+        InMemoryReplayGuard,
+        TokenError,
+        did_from_url,
+        verify_request_token,
+    )
 
     resolver = DidResolver(httpx.AsyncClient(), pinned={crawler[0]: crawler[1]})
     replay = InMemoryReplayGuard()

@@ -288,8 +288,9 @@ def main() -> None:
     args = parser.parse_args()
     sizes = tuple(int(n) for n in args.nodes.split(","))
     print(f"machine: {machine()}; load {load_average()}")
-    for name, figure, ratio, target in report(measure(sizes, args.real_up_to)):
-        print(f"{name}: {figure}  ({ratio}{'; target ' + target if target else ''})", flush=True)
+    for size in sizes:  # each size printed as soon as it is measured
+        for name, figure, ratio, target in report(measure((size,), args.real_up_to)):
+            print(f"{name}: {figure}  ({ratio}{'; target ' + target if target else ''})", flush=True)
     print(f"load average at the end: {load_average()}")
 
 

@@ -1,7 +1,8 @@
 """``make bench``: every benchmark in sequence, then one summary table (figure, vs baseline, target).
 
 Each benchmark measures its own baseline in the same run; see docs/benchmarks.md. Takes about 7 minutes
-(the transfer benchmark needs nginx for its baseline and ~10 GiB of free space in the temp folder).
+(the transfer benchmark needs nginx for its baseline and ~10 GiB of free space in the temp folder), plus
+several minutes for the network simulation of up to 1,000 nodes.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from bench import catalog, cold_start, negotiations, transfer
+from bench import catalog, cold_start, negotiations, network, transfer
 from bench._common import load_average, machine
 
 
@@ -21,6 +22,7 @@ def main() -> None:
         ("negotiations", lambda: negotiations.report(negotiations.measure())),
         ("catalog", lambda: catalog.report(catalog.measure())),
         ("transfer", lambda: transfer.report(transfer.measure())),
+        ("network", lambda: network.report(network.measure())),
     )
     for name, run in runs:
         started = time.monotonic()

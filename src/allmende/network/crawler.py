@@ -87,7 +87,7 @@ async def _crawl(node: Node, full: bool) -> CrawlReport:
             try:
                 async with asyncio.timeout(float(node.settings.crawl_timeout_seconds) or None):
                     outcome = await _fetch(node, visit)
-            except (VisitError, TimeoutError) as exc:
+            except (VisitError, TimeoutError, ValueError) as exc:
                 error = str(exc) or f"no complete answer within {node.settings.crawl_timeout_seconds} s"
                 counts["failed"] += 1
                 await in_transaction(node, lambda s: federation.record_failure(s, visit.did, error, utcnow()))

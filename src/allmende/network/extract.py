@@ -7,6 +7,7 @@ lists of either, because other connectors compact differently.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -186,13 +187,28 @@ def _template_shapes() -> dict[tuple[tuple[str, ...], tuple[str, ...]], str]:
 _SHAPES: dict[tuple[tuple[str, ...], tuple[str, ...]], str] | None = None
 
 
+_KNOWN: dict[str, str] = {}
+_MAX_KNOWN = 10_000
+
+
 def template_of(offer: Mapping[str, Any]) -> str:
     """The policy template an offer follows (by its rules), or "" when it follows none."""
     global _SHAPES
     if _SHAPES is None:
         _SHAPES = _template_shapes()
+    # Offers of one template differ in ids and parties only: remember the answer per rest.
+    rest = {key: value for key, value in offer.items() if key not in ("@id", "target", "assigner")}
     try:
-        policy = policy_from_json({**offer, "@type": "Offer"})
+        key = json.dumps(rest, sort_keys=True, default=str)
+    except ValueError:
+        key = ""
+    known = _KNOWN.get(key) if key else None
+    if known is not None:
+        return known
+    try:
+        name = _SHAPES.get(policy_shape(policy_from_json({**offer, "@type": "Offer"})), "")
     except (PolicyError, ValueError, TypeError):
-        return ""
-    return _SHAPES.get(policy_shape(policy), "")
+        name = ""
+    if key and len(_KNOWN) < _MAX_KNOWN:
+        _KNOWN[key] = name
+    return name

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, func, insert, literal, select, update
+from sqlalchemy import Table, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from allmende.network.extract import DatasetFields
@@ -17,6 +18,8 @@ BACKOFF_BASE_SECONDS = 30.0
 BACKOFF_CAP_SECONDS = 6 * 3600.0
 MAX_ERROR_LENGTH = 1000
 MAX_VALUE_LENGTH = 300
+_DATASETS = cast(Table, FederatedDatasetRecord.__table__)
+_VALUES = cast(Table, FederatedValueRecord.__table__)
 
 
 _version = [0]
@@ -131,11 +134,12 @@ def store_catalog(
         for fields in {fields.dataset_id: fields for fields in datasets}.values()
     ]
     if rows:
+        # Core executemany, then one query for the new row ids: RETURNING would cost a statement per row.
+        session.execute(insert(_DATASETS), rows)
         inserted = session.execute(
-            insert(FederatedDatasetRecord).returning(
-                FederatedDatasetRecord.id, FederatedDatasetRecord.dataset_id, sort_by_parameter_order=True
-            ),
-            rows,
+            select(FederatedDatasetRecord.id, FederatedDatasetRecord.dataset_id).where(
+                FederatedDatasetRecord.node_did == did
+            )
         ).all()
         node = session.get(FederatedNodeRecord, did)
         by_id = {fields.dataset_id: fields for fields in datasets}
@@ -147,7 +151,7 @@ def store_catalog(
             )
         ]
         if values:
-            session.execute(insert(FederatedValueRecord), values)
+            session.execute(insert(_VALUES), values)
     _succeeded(session, [did], now, etag=" ".join(etags) or None)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     bindparam,
     column,
     func,
+    intersect,
     literal,
     literal_column,
     select,
@@ -93,50 +94,74 @@ def _with_value(kind: str, value: str) -> Select[Any]:
     return select(_V.c.dataset_row).where(_V.c.kind == kind, _V.c.key == key)
 
 
-def _matches(session: Session, query: SearchQuery) -> tuple[Select[Any], bool]:
-    """Row ids and scores of the matching datasets (not yet ordered), and whether text was given.
+def _filtered(query: SearchQuery) -> Any:
+    """Row ids of the datasets passing every filter (index look-ups only), or None without filters."""
+    chosen = [
+        _with_value(kind, value)
+        for kind in FILTERS
+        if isinstance(value := getattr(query, kind), str) and value.strip()
+    ]
+    if not chosen:
+        return None
+    return chosen[0] if len(chosen) == 1 else intersect(*chosen)
 
-    Filters are index look-ups in ``federated_dataset_values``; the wide dataset rows are only read
-    for the page that is shown.
-    """
+
+def _matches(session: Session, query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
+    """(count statement, page statement without limit) of the datasets matching ``query``; the page
+    statement yields (row id, score), best first. The wide dataset rows are not touched here."""
     groups = parse(query.text)
-    row_id: Any
-    if groups and session.get_bind().dialect.name == "sqlite":
+    filtered = _filtered(query)
+    if not groups:
+        if filtered is None:
+            return select(func.count()).select_from(_D), _newest(select(_D.c.id, literal(0.0)))
+        rows = filtered.subquery()
+        count = select(func.count()).select_from(rows)
+        return count, _newest(select(_D.c.id, literal(0.0)).where(_D.c.id.in_(select(rows.c[0]))))
+    if session.get_bind().dialect.name == "sqlite":
+        match = literal_column("federated_datasets_fts").op("MATCH")(bindparam("fts", fts5_query(groups)))
         rank: ColumnClause[Any] = literal_column("bm25(federated_datasets_fts, 10.0, 5.0, 1.0, 2.0)")
-        statement = select(_FTS.c.rowid.label("id"), (-rank).label("score")).where(
-            literal_column("federated_datasets_fts").op("MATCH")(bindparam("fts", fts5_query(groups)))
-        )
-        row_id = _FTS.c.rowid
-    elif groups:
+        # Materialised: a filter on the rowid of an FTS5 table inside the query is evaluated per row.
+        # The count needs no ranking, which is what costs (bm25 reads every match's column sizes).
+        ids = select(_FTS.c.rowid.label("id")).where(match).cte("ids").prefix_with("MATERIALIZED")
+        ranked = select(_FTS.c.rowid.label("id"), (-rank).label("score")).where(match)
+        matches = ranked.cte("matches").prefix_with("MATERIALIZED")
+        count = select(func.count()).select_from(ids)
+        statement = select(matches.c.id, matches.c.score)
+        if filtered is not None:
+            count = count.where(ids.c.id.in_(filtered))
+            statement = statement.where(matches.c.id.in_(filtered))
+        return count, statement.order_by(literal_column("score").desc(), literal_column("id").desc())
+    else:
         condition = func.to_tsquery("simple", bindparam("tsq", tsquery(groups)))
         vector: ColumnClause[Any] = literal_column("federated_datasets.search_vector")
         weights: ColumnClause[Any] = literal_column("'{0.1, 0.2, 0.4, 1.0}'::float4[]")
-        statement = select(_D.c.id.label("id"), func.ts_rank(weights, vector, condition).label("score"))
-        statement = statement.where(vector.op("@@")(condition))
-        row_id = _D.c.id
-    else:
-        statement = select(_D.c.id.label("id"), literal(0.0).label("score"))
-        row_id = _D.c.id
-    for kind in FILTERS:
-        value = getattr(query, kind)
-        if value and value.strip():
-            statement = statement.where(row_id.in_(_with_value(kind, value)))
-    return statement, bool(groups)
+        score = func.ts_rank(weights, vector, condition).label("score")
+        statement = select(_D.c.id.label("id"), score).where(vector.op("@@")(condition))
+        if filtered is not None:
+            statement = statement.where(_D.c.id.in_(filtered))
+    count = select(func.count()).select_from(statement.subquery())
+    return count, statement.order_by(literal_column("score").desc(), literal_column("id").desc())
+
+
+def _newest(statement: Select[Any]) -> Select[Any]:
+    return statement.order_by(_D.c.modified.desc().nulls_last(), _D.c.id.desc())
 
 
 def search(session: Session, query: SearchQuery) -> SearchResults:
     """One page of the datasets matching ``query``, best first, and how many match in all."""
     limit = max(1, min(int(query.limit), MAX_LIMIT))
     offset = max(0, int(query.offset))
-    statement, ranked = _matches(session, query)
-    total = int(session.execute(select(func.count()).select_from(statement.subquery())).scalar_one())
-    if total == 0 or offset >= total:
-        return SearchResults(total, [])
-    if ranked:
-        page = statement.order_by(literal_column("score").desc(), literal_column("id").desc())
+    count, page = _matches(session, query)
+    if query.text.strip() or _filtered(query) is not None:
+        # The total comes with the page (a window over all matches): the matching runs once.
+        listed = session.execute(page.add_columns(func.count().over()).limit(limit).offset(offset)).all()
+        total = int(listed[0][2]) if listed else int(session.execute(count).scalar_one())
     else:
-        page = statement.order_by(_D.c.modified.desc().nulls_last(), _D.c.id.desc())
-    scores = {int(i): float(score or 0.0) for i, score in session.execute(page.limit(limit).offset(offset))}
+        total = int(session.execute(count).scalar_one())
+        listed = session.execute(page.limit(limit).offset(offset)).all() if offset < total else []
+    if not listed:
+        return SearchResults(total, [])
+    scores = {int(row[0]): float(row[1] or 0.0) for row in listed}
     rows = session.execute(
         select(_D, _N.c.name, _N.c.dsp_url, _N.c.sector, _N.c.region)
         .select_from(_D.join(_N, _N.c.did == _D.c.node_did))

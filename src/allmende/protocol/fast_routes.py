@@ -89,6 +89,7 @@ class DspDispatcher:
     async def _serve(
         route: _FastRoute, params: dict[str, Any], scope: Scope, receive: Receive, send: Send
     ) -> None:
+        scope["path_params"] = params
         request = Request(scope, receive)
         try:
             response = await route.endpoint(request=request, **params)
