@@ -1,9 +1,12 @@
-"""``make demo``: two companies' nodes on loopback, one full negotiation, explained in plain words.
+"""``make demo``: companies' nodes on loopback, a negotiation, a transfer and a community, explained.
 
-Creates "Maschinenbau Muster GmbH" (provider) and "Feinteile KG" (consumer) in a temporary folder,
-starts both with ``allmende serve`` as real processes, publishes spindle vibration data under the
-``machine-data-maintenance`` template, lets Feinteile read the catalog and negotiate, then prints
-the outcome and keeps both nodes running until Ctrl-C.
+Creates four nodes in a temporary folder and starts them with ``allmende serve`` as real processes:
+"Maschinenbau Muster GmbH" publishes spindle vibration data under the ``machine-data-maintenance``
+template, "Feinteile KG" reads its catalog, negotiates and pulls the data; the association's node runs a
+directory that admits both, the builder publishes a members-only dataset, Feinteile finds it by searching
+the network and gets a contract with its membership credential, and "Außenseiter AG" does not see it and
+is refused. Then it prints the web addresses with a log-in for each node and keeps them running until
+Ctrl-C.
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ import httpx
 
 from allmende.accounts.rules import OWNER
 from allmende.accounts.service import create_user
+from allmende.demo_network import DIRECTORY_NAME, run_network
 from allmende.policy.jsonld import policy_from_json
 from allmende.policy.render import render_policy
-from allmende.settings import load_settings
+from allmende.settings import load_settings, update_settings
 from allmende.setup_node import init_node
 from allmende.store.database import Database
 
@@ -98,7 +102,7 @@ def main() -> None:
     processes: list[subprocess.Popen[bytes]] = []
     try:
         run(root, processes)
-        say("\nBoth nodes keep running. Press Ctrl-C to stop them.")
+        say("\nThe nodes keep running. Press Ctrl-C to stop them.")
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)
         say("A node stopped; ending the demo.")
@@ -117,9 +121,17 @@ def main() -> None:
             shutil.rmtree(root, ignore_errors=True)
 
 
+NODES = (
+    ("provider", "Maschinenbau Muster GmbH"),
+    ("consumer", "Feinteile KG"),
+    ("association", "Verband Maschinenbau Sachsen e.V."),
+    ("outsider", "Außenseiter AG"),
+)
+
+
 def run(root: Path, processes: list[subprocess.Popen[bytes]]) -> None:
     nodes: dict[str, dict[str, Any]] = {}
-    for key, name in (("provider", "Maschinenbau Muster GmbH"), ("consumer", "Feinteile KG")):
+    for key, name in NODES:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         created = init_node(root / key, name=name, public_url=url)
@@ -131,8 +143,9 @@ def run(root: Path, processes: list[subprocess.Popen[bytes]]) -> None:
             "key": created.admin_key,
             "password": add_demo_user(root / key),
         }
-    say("Allmende demo — two companies, two nodes, one contract\n")
-    for key in ("provider", "consumer"):
+    update_settings(root / "association", {"directory_enabled": True, "directory_name": DIRECTORY_NAME})
+    say("Allmende demo — companies, their nodes, a contract, a community\n")
+    for key, _ in NODES:
         node = nodes[key]
         say(f"  {node['name']}: {node['url']}  ({node['did']})")
         processes.append(
@@ -141,7 +154,7 @@ def run(root: Path, processes: list[subprocess.Popen[bytes]]) -> None:
                 stdout=subprocess.DEVNULL,
             )
         )
-    for key, process in zip(("provider", "consumer"), processes, strict=True):
+    for (key, _), process in zip(NODES, processes, strict=True):
         wait_ready(nodes[key]["url"], process)
     provider, consumer = nodes["provider"], nodes["consumer"]
 
@@ -245,12 +258,14 @@ def run(root: Path, processes: list[subprocess.Popen[bytes]]) -> None:
     if reviewed.returncode == 0:
         say(f"\n7. {provider['name']} also publishes tool wear data; it reviews contract requests")
         say("   for it by hand.")
+    run_network(nodes, root, cli, say, 8)
     say("\nOpen the web interface in your browser (switch between Deutsch and English at the top):")
-    for key in ("provider", "consumer"):
+    for key, _ in NODES:
         node = nodes[key]
         say(f"  {node['name']}: {node['url']}/   user: demo   password: {node['password']}")
-    say(f"  Try: log in to {consumer['name']}, open Browse, enter {provider['url']} and request a contract")
-    say(f"  for the tool wear data; then agree to it on {provider['name']} (Negotiations), and on")
+    say(f"  Try: log in to {consumer['name']}, open Search the network (or Browse:")
+    say(f"  {provider['url']}), request a contract for the tool wear data; then agree to it on")
+    say(f"  {provider['name']} (Negotiations), and on")
     say(f"  {consumer['name']} open the agreement, get the data and download it.")
     say("\nTry it yourself (in another terminal):")
     say(f"  {sys.executable} -m allmende.cli negotiations --data-dir {consumer['dir']}")
