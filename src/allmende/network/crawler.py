@@ -92,14 +92,16 @@ async def _crawl(node: Node, full: bool) -> CrawlReport:
                 counts["failed"] += 1
                 await in_transaction(node, lambda s: federation.record_failure(s, visit.did, error, utcnow()))
                 return
-        if outcome is None:
-            unchanged.append(visit.did)
-            return
-        counts["updated"] += 1
-        await in_transaction(
-            node,
-            lambda s: federation.store_catalog(s, visit.did, outcome.etags, outcome.datasets, utcnow()),
-        )
+            if outcome is None:
+                unchanged.append(visit.did)
+                return
+            counts["updated"] += 1
+            # Stored before the next node is fetched: fetched catalogs never queue up in memory
+            # behind the database's single writer.
+            await in_transaction(
+                node,
+                lambda s: federation.store_catalog(s, visit.did, outcome.etags, outcome.datasets, utcnow()),
+            )
 
     await asyncio.gather(*(one(visit) for visit in visits))
 
