@@ -126,6 +126,11 @@ def _matches(session: Session, query: SearchQuery) -> tuple[Select[Any], Select[
         ranked = select(_FTS.c.rowid.label("id"), (-rank).label("score")).where(match)
         matches = ranked.cte("matches").prefix_with("MATERIALIZED")
         count = select(func.count()).select_from(ids)
+        if filtered is None:
+            # Straight from the FTS table, ordered by bm25 with a limit: SQLite keeps only the best
+            # rows while it scores, about twice as fast as sorting a materialised list of all matches.
+            direct = select(_FTS.c.rowid.label("id"), (-rank).label("score")).where(match)
+            return count, direct.order_by(rank, _FTS.c.rowid.desc())
         statement = select(matches.c.id, matches.c.score)
         if filtered is not None:
             count = count.where(ids.c.id.in_(filtered))
@@ -152,7 +157,8 @@ def search(session: Session, query: SearchQuery) -> SearchResults:
     limit = max(1, min(int(query.limit), MAX_LIMIT))
     offset = max(0, int(query.offset))
     count, page = _matches(session, query)
-    if query.text.strip() or _filtered(query) is not None:
+    direct_fts = session.get_bind().dialect.name == "sqlite" and _filtered(query) is None
+    if (query.text.strip() and not direct_fts) or _filtered(query) is not None:
         # The total comes with the page (a window over all matches): the matching runs once.
         listed = session.execute(page.add_columns(func.count().over()).limit(limit).offset(offset)).all()
         total = int(listed[0][2]) if listed else int(session.execute(count).scalar_one())
