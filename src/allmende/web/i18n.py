@@ -11,6 +11,7 @@ import io
 from datetime import date, datetime
 from functools import cache
 from importlib.resources import files
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -60,6 +61,11 @@ def translations(language: str) -> NullTranslations:
     write_mo(buffer, merged_catalogue(language))
     buffer.seek(0)
     return Translations(fp=buffer)
+
+
+def text_language(language: str) -> Literal["en", "de"]:
+    """The language of plain-language policy texts for a page language (the renderer speaks both)."""
+    return "de" if language == "de" else "en"
 
 
 def choose_language(

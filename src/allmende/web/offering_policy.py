@@ -21,6 +21,7 @@ from allmende.policy.jsonld import policy_from_json, policy_to_json
 from allmende.policy.render import render_policy
 from allmende.policy.templates import TEMPLATES, PolicyTemplate
 from allmende.web.forms import FormState
+from allmende.web.i18n import text_language
 from allmende.web.templating import N_, Page
 
 # Templates want a target; offers in the catalog carry none, so it is dropped again (check_offer_policy).
@@ -65,7 +66,7 @@ def policy_defaults() -> dict[str, str]:
 
 
 def language_of(page: Page) -> Literal["en", "de"]:
-    return "de" if page.language == "de" else "en"
+    return text_language(page.language)
 
 
 @dataclass(frozen=True)

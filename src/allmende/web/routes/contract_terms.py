@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from allmende.policy.errors import PolicyError
 from allmende.policy.facts import PolicyFacts, policy_facts
@@ -14,11 +14,7 @@ from allmende.policy.jsonld import policy_from_json
 from allmende.policy.render import render_policy
 from allmende.policy.render_words import ACTIONS
 from allmende.policy.vocabulary import PURPOSES
-
-
-def text_language(language: str) -> Literal["en", "de"]:
-    """The rendering language for a page language (the renderer speaks English and German)."""
-    return "de" if language == "de" else "en"
+from allmende.web.i18n import text_language
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ from allmende.policy.templates import TEMPLATES
 from allmende.policy.terms import same_terms
 from allmende.protocol.endpoint import node_of
 from allmende.web.forms import FormState
+from allmende.web.i18n import text_language
 from allmende.web.offering_policy import parameter_field, policy_defaults, read_policy, template_choices
-from allmende.web.routes.contract_terms import policy_text, text_language
+from allmende.web.routes.contract_terms import policy_text
 from allmende.web.routes.negotiation_actions import actor_of, decide, negotiation_url
 from allmende.web.routes.negotiation_pages import actions_for, load
 from allmende.web.security import Editor, checked_form
@@ -47,11 +48,16 @@ def _matching_template(record: NegotiationRecord, assigner: str) -> str:
     """The template whose default terms are the ones on the table, else the ODRL editor."""
     try:
         current = policy_from_json(record.offer or {})
-        for template in TEMPLATES.values():
-            if same_terms(template.build(assigner, record.dataset_id or "urn:uuid:0"), current):
-                return template.name
     except PolicyError:
-        pass
+        return ODRL
+    target = record.dataset_id or "urn:uuid:0"
+    for template in TEMPLATES.values():
+        try:
+            default = template.build(assigner, target)
+        except PolicyError:  # a template without defaults for every parameter (e.g. members-only)
+            continue
+        if same_terms(default, current):
+            return template.name
     return ODRL
 
 

@@ -237,7 +237,7 @@ async def _error_reason(upstream: httpx.Response) -> str:
             if len(body) >= _ERROR_BODY_LIMIT:
                 break
     except httpx.HTTPError:
-        pass
+        pass  # the body broke off: the reason uses what arrived, or the status
     finally:
         await upstream.aclose()
     return _reason_of(body, upstream)
