@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -179,3 +180,50 @@ def test_replacing_a_catalog_updates_the_index(db: Database) -> None:
         sync_nodes(session, Targets((), frozenset()))
     with db.read() as session:
         assert search(session, SearchQuery()).total == 0
+
+
+def test_text_never_matches_the_filter_tokens(db: Database) -> None:
+    with db.read() as session:
+        for text in ("f", "f0", "f1", "fa", "fb", "fc", "fd", "fe", "ff", "facets", "F9"):
+            for hit in search(session, SearchQuery(text=text)).hits:
+                words = re.findall(
+                    r"\w+", " ".join([hit.title, hit.description, hit.publisher, *hit.keywords])
+                )
+                assert any(word.lower().startswith(text.lower()) for word in words), (text, hit.title)
+            assert _titles(session, text="f0") == [] and _titles(session, text="fa") == []
+
+
+def test_several_filters_with_text_and_paging(db: Database) -> None:
+    with db.read() as session:
+        assert _titles(session, region="Saxony", template="open-use") == [
+            "Spindle vibration",
+            "Sensor calibration",
+            "Übergrößen-Katalog",
+        ]
+        page = search(session, SearchQuery(region="Saxony", template="open-use", limit=1, offset=1))
+        assert page.total == 3 and [hit.title for hit in page.hits] == ["Sensor calibration"]
+        assert _titles(session, text="sensor", region="Saxony", template="open-use") == [
+            "Sensor calibration",
+            "Spindle vibration",
+        ]
+        results = search(session, SearchQuery(text="sensor", sector="machinery", limit=1))
+        assert results.total == 3 and len(results.hits) == 1
+        assert _titles(session, text="sensor", region="Saxony", sector="food") == []
+
+
+def test_a_node_moving_region_moves_its_datasets_in_the_filters(db: Database) -> None:
+    with db.transaction() as session:
+        sync_nodes(
+            session,
+            Targets(
+                (
+                    CrawlTarget(A, "Alpha", "http://a.example/dsp", "did:web:dir", "machinery", "Thuringia"),
+                    CrawlTarget(B, "Beta", "http://b.example/dsp", "did:web:dir", "food", "Bavaria"),
+                ),
+                frozenset(),
+            ),
+        )
+    with db.read() as session:
+        assert _titles(session, region="Saxony") == []
+        assert len(_titles(session, region="Thuringia")) == 4
+        assert _titles(session, text="calibration", region="Thuringia") == ["Sensor calibration"]

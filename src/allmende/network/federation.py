@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, delete, func, insert, literal, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from allmende.network.extract import DatasetFields
+from allmende.network.facets import facet_text
 from allmende.network.records import FederatedDatasetRecord, FederatedNodeRecord, FederatedValueRecord
 from allmende.network.targets import Targets
 
@@ -115,6 +116,10 @@ def store_catalog(
     """Replace the node's cached datasets with ``datasets`` (those it no longer shows disappear)."""
     _version[0] += 1
     _delete_datasets(session, [did])
+    node = session.get(FederatedNodeRecord, did)
+    sector, region = (node.sector or "", node.region or "") if node else ("", "")
+    unique = {fields.dataset_id: fields for fields in datasets}
+    values = {dataset_id: _values(fields, sector, region) for dataset_id, fields in unique.items()}
     rows = [
         {
             "node_did": did,
@@ -130,8 +135,9 @@ def store_catalog(
             "dataset": fields.raw,
             "modified": fields.modified,
             "updated_at": now,
+            "facets": facet_text(values[fields.dataset_id]),
         }
-        for fields in {fields.dataset_id: fields for fields in datasets}.values()
+        for fields in unique.values()
     ]
     if rows:
         # Core executemany, then one query for the new row ids: RETURNING would cost a statement per row.
@@ -141,22 +147,18 @@ def store_catalog(
                 FederatedDatasetRecord.node_did == did
             )
         ).all()
-        node = session.get(FederatedNodeRecord, did)
-        by_id = {fields.dataset_id: fields for fields in datasets}
-        values = [
-            value
+        value_rows = [
+            {"dataset_row": row_id, "kind": kind, "key": key, "value": value}
             for row_id, dataset_id in inserted
-            for value in _values(
-                row_id, by_id[dataset_id], node.sector if node else "", node.region if node else ""
-            )
+            for (kind, key), value in values[dataset_id].items()
         ]
-        if values:
-            session.execute(insert(_VALUES), values)
+        if value_rows:
+            session.execute(insert(_VALUES), value_rows)
     _succeeded(session, [did], now, etag=" ".join(etags) or None)
 
 
-def _values(row_id: int, fields: DatasetFields, sector: str, region: str) -> list[dict[str, object]]:
-    """The filter values of one dataset, one row per (kind, lower-case value)."""
+def _values(fields: DatasetFields, sector: str, region: str) -> dict[tuple[str, str], str]:
+    """The filter values of one dataset: (kind, lower-case value) -> the value as written."""
     kinds: list[tuple[str, Sequence[str]]] = [
         ("publisher", [fields.publisher]),
         ("keyword", fields.keywords),
@@ -172,7 +174,7 @@ def _values(row_id: int, fields: DatasetFields, sector: str, region: str) -> lis
             text = value.strip()[:MAX_VALUE_LENGTH]
             if text:
                 found.setdefault((kind, text.lower()), text)
-    return [{"dataset_row": row_id, "kind": k, "key": key, "value": v} for (k, key), v in found.items()]
+    return found
 
 
 def _replace_node_values(session: Session, did: str, sector: str, region: str) -> None:
@@ -197,6 +199,17 @@ def _replace_node_values(session: Session, did: str, sector: str, region: str) -
                     ).where(FederatedDatasetRecord.node_did == did),
                 )
             )
+    pairs: dict[int, list[tuple[str, str]]] = {}
+    listed = select(_VALUES.c.dataset_row, _VALUES.c.kind, _VALUES.c.key).where(
+        _VALUES.c.dataset_row.in_(rows)
+    )
+    for row_id, kind, key in session.execute(listed):
+        pairs.setdefault(int(row_id), []).append((kind, key))
+    if pairs:
+        session.execute(
+            update(_DATASETS).where(_DATASETS.c.id == bindparam("row")).values(facets=bindparam("tokens")),
+            [{"row": row_id, "tokens": facet_text(found)} for row_id, found in pairs.items()],
+        )
 
 
 def record_unchanged(session: Session, dids: Sequence[str], now: datetime) -> None:

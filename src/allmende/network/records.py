@@ -104,6 +104,8 @@ class FederatedDatasetRecord(Base):
     dataset: Mapped[dict[str, Any]]  # the DCAT dataset as received
     modified: Mapped[datetime | None]  # dct:modified (else dct:issued) as the node states it
     updated_at: Mapped[datetime]
+    # the filter values as full-text tokens (allmende.network.facets)
+    facets: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class FederatedValueRecord(Base):

@@ -22,9 +22,11 @@ from sqlalchemy import (
     literal_column,
     select,
     table,
+    text,
 )
 from sqlalchemy.orm import Session
 
+from allmende.network.facets import facet_token
 from allmende.network.federation import MAX_VALUE_LENGTH, catalog_version
 from allmende.network.query_text import fts5_query, parse, tsquery
 from allmende.network.records import FederatedDatasetRecord, FederatedNodeRecord, FederatedValueRecord
@@ -37,6 +39,7 @@ _V = FederatedValueRecord.__table__
 FILTERS = ("publisher", "keyword", "theme", "format", "template", "sector", "region")
 _FACETS: dict[str, tuple[tuple[Any, ...], dict[str, list[str]]]] = {}
 _FTS = table("federated_datasets_fts", column("rowid"))
+_TEXT_COLUMNS = ("title", "keywords", "description", "publisher")
 
 
 @dataclass(frozen=True)
@@ -88,62 +91,76 @@ def _lines(value: str | None) -> list[str]:
     return [line for line in (value or "").split("\n") if line]
 
 
-def _with_value(kind: str, value: str) -> Select[Any]:
-    """The rows of datasets that have ``value`` (any case) among their values of ``kind``."""
-    key = value.strip().lower()[:MAX_VALUE_LENGTH]
-    return select(_V.c.dataset_row).where(_V.c.kind == kind, _V.c.key == key)
-
-
-def _filtered(query: SearchQuery) -> Any:
-    """Row ids of the datasets passing every filter (index look-ups only), or None without filters."""
-    chosen = [
-        _with_value(kind, value)
+def _chosen(query: SearchQuery) -> list[tuple[str, str]]:
+    """The filters set in ``query``: (kind, value in lower case)."""
+    return [
+        (kind, value.strip().lower()[:MAX_VALUE_LENGTH])
         for kind in FILTERS
         if isinstance(value := getattr(query, kind), str) and value.strip()
     ]
-    if not chosen:
+
+
+def _filtered(chosen: list[tuple[str, str]]) -> Any:
+    """Row ids of the datasets passing every filter (index look-ups only), or None without filters."""
+    rows = [select(_V.c.dataset_row).where(_V.c.kind == kind, _V.c.key == key) for kind, key in chosen]
+    if not rows:
         return None
-    return chosen[0] if len(chosen) == 1 else intersect(*chosen)
+    return rows[0] if len(rows) == 1 else intersect(*rows)
+
+
+def _fts_match(query: SearchQuery, chosen: list[tuple[str, str]]) -> str:
+    """One FTS5 expression for the words (in the text columns only) and the filters (as facet tokens)."""
+    groups = parse(query.text)
+    parts = [f"{{{' '.join(_TEXT_COLUMNS)}}} : ({fts5_query(groups)})"] if groups else []
+    parts.extend(f'facets : "{facet_token(kind, key)}"' for kind, key in chosen)
+    return " AND ".join(parts)
 
 
 def _matches(session: Session, query: SearchQuery) -> tuple[Select[Any], Select[Any]]:
     """(count statement, page statement without limit) of the datasets matching ``query``; the page
     statement yields (row id, score), best first. The wide dataset rows are not touched here."""
     groups = parse(query.text)
-    filtered = _filtered(query)
+    chosen = _chosen(query)
+    if not groups and not chosen:
+        return select(func.count()).select_from(_D), _newest(select(_D.c.id, literal(0.0)))
+    if session.get_bind().dialect.name == "sqlite":
+        match = literal_column("federated_datasets_fts").op("MATCH")(
+            bindparam("fts", _fts_match(query, chosen))
+        )
+        count = select(func.count()).select_from(_FTS).where(match)
+        if groups:
+            # Straight from the FTS table, ordered by bm25 with a limit: SQLite keeps only the best rows
+            # while it scores, and scores only the rows that passed the filters too.
+            rank: ColumnClause[Any] = literal_column("bm25(federated_datasets_fts, 10.0, 5.0, 1.0, 2.0, 0.0)")
+            page = select(_FTS.c.rowid.label("id"), (-rank).label("score")).where(match)
+            return count, page.order_by(rank, _FTS.c.rowid.desc())
+        # Filters only: the index on (id, modified) orders the matches without reading the wide rows
+        # (SQLite would otherwise pick the primary key and read each row for its date).
+        dated = (
+            text(
+                "SELECT dated.id AS id, dated.modified AS modified FROM federated_datasets AS dated "
+                "INDEXED BY ix_federated_datasets_row_modified "
+                "WHERE dated.id IN (SELECT rowid FROM federated_datasets_fts WHERE federated_datasets_fts "
+                "MATCH :fts)"
+            )
+            .bindparams(bindparam("fts", _fts_match(query, chosen)))
+            .columns(column("id"), column("modified"))
+            .subquery("dated")
+        )
+        page = select(dated.c.id, literal(0.0)).order_by(dated.c.modified.desc(), dated.c.id.desc())
+        return count, page
+    filtered = _filtered(chosen)
     if not groups:
-        if filtered is None:
-            return select(func.count()).select_from(_D), _newest(select(_D.c.id, literal(0.0)))
         rows = filtered.subquery()
         count = select(func.count()).select_from(rows)
         return count, _newest(select(_D.c.id, literal(0.0)).where(_D.c.id.in_(select(rows.c[0]))))
-    if session.get_bind().dialect.name == "sqlite":
-        match = literal_column("federated_datasets_fts").op("MATCH")(bindparam("fts", fts5_query(groups)))
-        rank: ColumnClause[Any] = literal_column("bm25(federated_datasets_fts, 10.0, 5.0, 1.0, 2.0)")
-        # Materialised: a filter on the rowid of an FTS5 table inside the query is evaluated per row.
-        # The count needs no ranking, which is what costs (bm25 reads every match's column sizes).
-        ids = select(_FTS.c.rowid.label("id")).where(match).cte("ids").prefix_with("MATERIALIZED")
-        ranked = select(_FTS.c.rowid.label("id"), (-rank).label("score")).where(match)
-        matches = ranked.cte("matches").prefix_with("MATERIALIZED")
-        count = select(func.count()).select_from(ids)
-        if filtered is None:
-            # Straight from the FTS table, ordered by bm25 with a limit: SQLite keeps only the best
-            # rows while it scores, about twice as fast as sorting a materialised list of all matches.
-            direct = select(_FTS.c.rowid.label("id"), (-rank).label("score")).where(match)
-            return count, direct.order_by(rank, _FTS.c.rowid.desc())
-        statement = select(matches.c.id, matches.c.score)
-        if filtered is not None:
-            count = count.where(ids.c.id.in_(filtered))
-            statement = statement.where(matches.c.id.in_(filtered))
-        return count, statement.order_by(literal_column("score").desc(), literal_column("id").desc())
-    else:
-        condition = func.to_tsquery("simple", bindparam("tsq", tsquery(groups)))
-        vector: ColumnClause[Any] = literal_column("federated_datasets.search_vector")
-        weights: ColumnClause[Any] = literal_column("'{0.1, 0.2, 0.4, 1.0}'::float4[]")
-        score = func.ts_rank(weights, vector, condition).label("score")
-        statement = select(_D.c.id.label("id"), score).where(vector.op("@@")(condition))
-        if filtered is not None:
-            statement = statement.where(_D.c.id.in_(filtered))
+    condition = func.to_tsquery("simple", bindparam("tsq", tsquery(groups)))
+    vector: ColumnClause[Any] = literal_column("federated_datasets.search_vector")
+    weights: ColumnClause[Any] = literal_column("'{0.1, 0.2, 0.4, 1.0}'::float4[]")
+    score = func.ts_rank(weights, vector, condition).label("score")
+    statement = select(_D.c.id.label("id"), score).where(vector.op("@@")(condition))
+    if filtered is not None:
+        statement = statement.where(_D.c.id.in_(filtered))
     count = select(func.count()).select_from(statement.subquery())
     return count, statement.order_by(literal_column("score").desc(), literal_column("id").desc())
 
@@ -157,8 +174,8 @@ def search(session: Session, query: SearchQuery) -> SearchResults:
     limit = max(1, min(int(query.limit), MAX_LIMIT))
     offset = max(0, int(query.offset))
     count, page = _matches(session, query)
-    direct_fts = session.get_bind().dialect.name == "sqlite" and _filtered(query) is None
-    if (query.text.strip() and not direct_fts) or _filtered(query) is not None:
+    postgres = session.get_bind().dialect.name != "sqlite"
+    if postgres and (parse(query.text) or _chosen(query)):
         # The total comes with the page (a window over all matches): the matching runs once.
         listed = session.execute(page.add_columns(func.count().over()).limit(limit).offset(offset)).all()
         total = int(listed[0][2]) if listed else int(session.execute(count).scalar_one())
