@@ -11,7 +11,14 @@ from allmende.policy import TEMPLATES, EvaluationContext, PolicyError, evaluate,
 
 PROVIDER, ASSET, CONSUMER = "did:web:provider.example", "urn:uuid:asset-1", "did:web:consumer.example"
 START = datetime(2025, 1, 15, tzinfo=UTC)
-REQUIRED = {"open-use", "evaluation-only", "research-only", "time-limited", "machine-data-maintenance"}
+REQUIRED = {
+    "open-use",
+    "evaluation-only",
+    "research-only",
+    "time-limited",
+    "machine-data-maintenance",
+    "compute-only",
+}
 
 
 def ctx(**changes: object) -> EvaluationContext:
@@ -37,9 +44,9 @@ def test_every_template_builds_a_valid_dsp_offer(name: str) -> None:
     assert schema_errors(policy_to_json(policy), "MessageOffer") == []
 
 
-def test_only_open_use_and_members_only_are_auto_approved() -> None:
+def test_only_open_use_members_only_and_compute_only_are_auto_approved() -> None:
     auto = [name for name, template in TEMPLATES.items() if template.auto_approve]
-    assert auto == ["open-use", "members-only"]
+    assert auto == ["open-use", "members-only", "compute-only"]
 
 
 def test_members_only_permits_members_of_the_community_only() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from allmende.negotiation.records import AgreementRecord, NegotiationRecord
 from allmende.negotiation.states import Message, Role, State
 from allmende.network.credentials import NO_MEMBERSHIPS, PresentedMemberships
 from allmende.network.presentation import refusal_note
+from allmende.policy.compute import negotiation_policy, offered_action
 from allmende.policy.errors import PolicyError
 from allmende.policy.evaluate import EvaluationContext, evaluate
 from allmende.policy.jsonld import policy_from_json, same_terms
@@ -293,7 +294,10 @@ class ProviderNegotiations:
             target=published.dataset_id,
             party_collections=presented.communities,
         )
-        decision = evaluate(policy_from_json({**published.policy, "target": published.dataset_id}), ctx)
+        terms = policy_from_json({**published.policy, "target": published.dataset_id})
+        # A compute offer is agreed for computing; its per-job conditions are checked on each job.
+        ctx = replace(ctx, action=offered_action(terms))
+        decision = evaluate(negotiation_policy(terms), ctx)
         if decision.allowed:
             self._agree(session, record, actor=self.env.own_did)
             return

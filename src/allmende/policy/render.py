@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Literal
 
 from allmende.clock import parse_datetime
+from allmende.policy.compute import JOB_OPERANDS
 from allmende.policy.durations import parse_duration
 from allmende.policy.errors import PolicyError
 from allmende.policy.model import Constraint, ConstraintNode, Duty, Permission, Policy, Prohibition
@@ -28,7 +29,7 @@ from allmende.policy.render_words import (
 from allmende.policy.vocabulary import PURPOSES
 
 Language = Literal["en", "de"]
-_KNOWN_OPERANDS = default_registry().names()
+_KNOWN_OPERANDS = default_registry().names() | JOB_OPERANDS  # job operands: checked per compute job
 
 
 def _pick(pair: tuple[str, str], lang: Language) -> str:
@@ -91,6 +92,24 @@ _COUNT_PHRASES = {
     "gt": ("only after more than {} uses", "erst nach mehr als {} Nutzungen"),
     "gteq": ("only from use number {} on", "erst ab der {}. Nutzung"),
 }
+_JOB_PHRASES = {  # the compute action's conditions on each job's result
+    "groupSize": {
+        "gteq": ("if every group in a result counts at least {} records",
+                 "wenn jede Gruppe eines Ergebnisses mindestens {} Datensätze umfasst"),
+        "gt": ("if every group in a result counts more than {} records",
+               "wenn jede Gruppe eines Ergebnisses mehr als {} Datensätze umfasst"),
+    },
+    "outputSize": {
+        "lteq": ("if a result has at most {} bytes", "wenn ein Ergebnis höchstens {} Bytes hat"),
+        "lt": ("if a result has fewer than {} bytes", "wenn ein Ergebnis weniger als {} Bytes hat"),
+    },
+    "epsilon": {
+        "lteq": ("within a privacy budget of ε = {} in all",
+                 "innerhalb eines Privatsphäre-Budgets von insgesamt ε = {}"),
+        "lt": ("within a privacy budget below ε = {} in all",
+               "innerhalb eines Privatsphäre-Budgets unter insgesamt ε = {}"),
+    },
+}  # fmt: skip
 _SUBJECT_PHRASES = {  # operand: (positive, negative) phrase pairs; {} = the values, {only} = "only "
     "purpose": (
         ("{only}for the purpose {}", "{only}zum Zweck {}"),
@@ -127,6 +146,11 @@ def _special(constraint: Constraint, lang: Language) -> str | None:
                 return f"once {words} {'has' if one else 'have'} passed since the agreement"
             return f"sobald {words} seit Vertragsschluss vergangen {'ist' if one else 'sind'}"
         return _pick(_ELAPSED_PHRASES[operator], lang).format(words) if operator in _ELAPSED_PHRASES else None
+    if operand in _JOB_PHRASES and operator in _JOB_PHRASES[operand] and single is not None:
+        return _pick(_JOB_PHRASES[operand][operator], lang).format(single)
+    if operand == "algorithm" and operator in ("eq", "isAnyOf") and values:
+        listed = _join([_quote(value, lang) for value in values], lang, "or" if lang == "en" else "oder")
+        return ("{only}with the algorithm " if lang == "en" else "{only}mit dem Algorithmus ") + listed
     if operand == "count" and operator in _COUNT_PHRASES and single is not None:
         return _pick(_COUNT_PHRASES[operator], lang).format(single)
     if operand in _SUBJECT_PHRASES and (operator in _POSITIVE or operator in _NEGATIVE):

@@ -26,6 +26,11 @@ ACTIONS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "anonymize": ("anonymise the data", "die Daten anonymisieren"),
         "archive": ("archive the data", "die Daten archivieren"),
         "execute": ("run the software", "die Software ausführen"),
+        "compute": (
+            "run approved algorithms on the data where it lies and receive only their released results",
+            "freigegebene Algorithmen auf den Daten dort ausführen, wo sie liegen, und nur deren "
+            "freigegebene Ergebnisse erhalten",
+        ),
         "index": ("index the data", "die Daten indexieren"),
         "transform": ("convert the data", "die Daten umwandeln"),
         "translate": ("translate the data", "die Daten übersetzen"),

@@ -117,6 +117,46 @@ def _members_only(params: Mapping[str, str]) -> tuple[tuple[Permission, ...], tu
     return (Permission("use", (Constraint("memberOf", "eq", community),)),), ()
 
 
+def _digests(text: str) -> tuple[str, ...]:
+    digests = tuple(part.strip().lower() for part in text.replace("\n", ",").split(",") if part.strip())
+    for digest in digests:
+        hex_part = digest.removeprefix("sha-256:")
+        if (
+            not digest.startswith("sha-256:")
+            or len(hex_part) != 64
+            or set(hex_part) - set("0123456789abcdef")
+        ):
+            raise PolicyError("algorithms", f"expected sha-256:<64 hex digits>, got {digest!r}")
+    return digests
+
+
+def _positive(params: Mapping[str, str], name: str) -> int:
+    text = params.get(name, "").strip()
+    if not text.isdigit() or int(text) < 1:
+        raise PolicyError(name, f"must be a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+def _compute_only(params: Mapping[str, str]) -> tuple[tuple[Permission, ...], tuple[Prohibition, ...]]:
+    constraints: list[Constraint] = []
+    digests = _digests(params.get("algorithms", ""))
+    if digests:
+        constraints.append(Constraint("algorithm", "isAnyOf", digests))
+    constraints.append(Constraint("count", "lteq", _positive(params, "max_jobs")))
+    constraints.append(Constraint("groupSize", "gteq", _positive(params, "min_group_size")))
+    constraints.append(Constraint("outputSize", "lteq", _positive(params, "max_output_bytes")))
+    epsilon = params.get("epsilon", "").strip()
+    if epsilon:
+        try:
+            budget = float(epsilon)
+        except ValueError:
+            budget = -1.0
+        if not 0 < budget <= 100:
+            raise PolicyError("epsilon", f"must be a number above 0 and at most 100, got {epsilon!r}")
+        constraints.append(Constraint("epsilon", "lteq", budget))
+    return (Permission("compute", tuple(constraints)),), (Prohibition("distribute"),)
+
+
 _DURATION_EN = "how long the data may be used after the agreement, ISO 8601 (P6M = 6 months)"
 _DURATION_DE = "wie lange die Daten ab Vertragsschluss genutzt werden dürfen, ISO 8601 (P6M = 6 Monate)"
 
@@ -205,8 +245,52 @@ _ALL: Final = (
     ),
 )
 
+_COMPUTE_ONLY: Final = PolicyTemplate(
+    "compute-only",
+    "Algorithms to the data",
+    "Algorithmen zu den Daten",
+    "The data never leaves: the consumer runs approved algorithms (SQL or Python) on it here, and only "
+    "results that pass the checks leave — every group of an aggregate counts at least the minimum "
+    "number of records, results stay small, and the number of jobs is limited. The owner reviews the "
+    "jobs of algorithms that are not pre-approved before their results are released.",
+    "Die Daten bleiben hier: Die Nutzenden lassen freigegebene Algorithmen (SQL oder Python) hier auf "
+    "ihnen laufen, und nur Ergebnisse, die die Prüfungen bestehen, gehen hinaus — jede Gruppe eines "
+    "Aggregats umfasst mindestens die Mindestzahl an Datensätzen, Ergebnisse bleiben klein, und die "
+    "Zahl der Aufträge ist begrenzt. Die Eigentümerin prüft Aufträge nicht vorab freigegebener "
+    "Algorithmen, bevor deren Ergebnisse freigegeben werden.",
+    (
+        TemplateParameter(
+            "algorithms",
+            "allowed algorithms: sha-256 digests of their code bundles, comma-separated (empty: any, "
+            "each job reviewed)",
+            "erlaubte Algorithmen: SHA-256-Prüfsummen ihrer Code-Pakete, durch Kommas getrennt (leer: "
+            "alle, jeder Auftrag wird geprüft)",
+            "",
+        ),
+        TemplateParameter(
+            "max_jobs", "how many jobs the consumer may run", "wie viele Aufträge erlaubt sind", "20"
+        ),
+        TemplateParameter(
+            "min_group_size",
+            "the fewest records any group of a released aggregate may count (k)",
+            "die Mindestzahl an Datensätzen jeder Gruppe eines freigegebenen Aggregats (k)",
+            "5",
+        ),
+        TemplateParameter(
+            "max_output_bytes", "the largest result in bytes", "das größte Ergebnis in Bytes", "1048576"
+        ),
+        TemplateParameter(
+            "epsilon",
+            "optional: the consumer's differential-privacy budget in all (noise is added to numbers)",
+            "optional: das gesamte Privatsphäre-Budget (Differential Privacy; Zahlen werden verrauscht)",
+        ),
+    ),
+    _compute_only,
+    auto_approve=True,  # the agreement grants only gated results; every job is still checked
+)
+
 TEMPLATES: Final[Mapping[str, PolicyTemplate]] = MappingProxyType(
-    {template.name: template for template in _ALL}
+    {template.name: template for template in (*_ALL, _COMPUTE_ONLY)}
 )
 
 

@@ -4,7 +4,10 @@ Actions follow the ``includedIn`` relation of the ODRL 2.2 Common Vocabulary: ``
 are the two top-level actions; ``give`` and ``sell`` are included in ``transfer``; ``play`` is included
 in ``display``, ``textToSpeech`` in ``read``; every other common action is included in ``use``.
 Two deprecated ODRL actions still met in practice are kept: ``write`` (included in ``modify``) and
-``commercialize`` (included in ``use``). An action outside this table is included only in itself.
+``commercialize`` (included in ``use``). Allmende adds ``compute`` (IRI
+``https://w3id.org/allmende/policy#compute``, included in ``use``): an approved algorithm runs on the
+data on the provider's node and only its released result leaves (see :mod:`allmende.policy.compute`).
+An action outside this table is included only in itself.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Final
 ODRL_NS: Final = "http://www.w3.org/ns/odrl/2/"
 ODRL_PREFIX: Final = "odrl:"
 ALLMENDE_NS: Final = "https://w3id.org/allmende/policy#"
-ALLMENDE_TERMS: Final = frozenset({"memberOf"})
+ALLMENDE_TERMS: Final = frozenset({"memberOf", "compute", "algorithm", "groupSize", "outputSize", "epsilon"})
 
 OPERATORS: Final = frozenset(
     {"eq", "neq", "gt", "gteq", "lt", "lteq", "isA", "hasPart", "isPartOf", "isAllOf", "isAnyOf", "isNoneOf"}
@@ -29,6 +32,8 @@ _PARENT: Final[dict[str, str]] = {
     "play": "display",
     "textToSpeech": "read",
     "write": "modify",
+    # Allmende's own: run an approved algorithm on the data where it lies; only a released result leaves
+    "compute": "use",
     **{
         name: "use"
         for name in (
