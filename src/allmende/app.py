@@ -15,8 +15,15 @@ from allmende import __version__
 from allmende.api.errors import ApiProblem
 from allmende.api.keys import RoleCache
 from allmende.api.routes import router as api_router
+from allmende.benchmarking.api_routes import router as benchmark_api_router
+from allmende.benchmarking.protocol_routes import router as benchmark_router
+from allmende.benchmarking.runtime import BenchmarkRuntime
 from allmende.catalog.routes import router as catalog_router
 from allmende.identity import build_did_document
+from allmende.knowledge.discussion_api import router as discussion_api_router
+from allmende.knowledge.discussion_routes import router as discussion_router
+from allmende.knowledge.publication import router as knowledge_published_router
+from allmende.knowledge.routes import router as knowledge_api_router
 from allmende.negotiation.routes import consumer_router, provider_router
 from allmende.network.directory_routes import router as directory_router
 from allmende.node import Node
@@ -38,10 +45,12 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if manage_lifecycle:
             await node.start()
+            app.state.benchmarks.start()
         try:
             yield
         finally:
             if manage_lifecycle:
+                await app.state.benchmarks.stop()
                 await node.stop()
 
     app = FastAPI(
@@ -54,6 +63,7 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
     )
     app.state.node = node
     app.state.api_key_roles = RoleCache()
+    app.state.benchmarks = BenchmarkRuntime(node)
 
     @app.get("/.well-known/did.json", tags=["identity"])
     async def did_document() -> JSONResponse:
@@ -85,6 +95,12 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(data_router)
     app.include_router(push_router)
     app.include_router(directory_router)
+    app.include_router(benchmark_router)
+    app.include_router(benchmark_api_router)
+    app.include_router(discussion_router)
+    app.include_router(discussion_api_router)
+    app.include_router(knowledge_published_router)
+    app.include_router(knowledge_api_router)
     app.include_router(api_router)
     install_web(app)
     dsp_routers = [catalog_router, provider_router, consumer_router]

@@ -164,6 +164,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("crawl_interval_seconds", float, 300.0, "How often the federated catalog is crawled (0: off)."),
     Setting("crawl_concurrency", int, 16, "Nodes the crawler asks at the same time."),
     Setting("crawl_timeout_seconds", float, 10.0, "How long the crawler waits for one node's catalog."),
+    Setting(
+        "discussion_posts_per_node",
+        int,
+        30,
+        "Posts one author node may add to this node's discussions per discussion_rate_window_seconds "
+        "(0: no limit).",
+    ),
+    Setting(
+        "discussion_posts_per_topic",
+        int,
+        300,
+        "Posts one topic hosted here accepts per discussion_rate_window_seconds (0: no limit).",
+    ),
+    Setting("discussion_rate_window_seconds", float, 3600.0, "The window of the discussion rate limits."),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -10,7 +10,9 @@ from rich.console import Console
 from allmende import __version__
 from allmende.accounts.setup_code import setup_code
 from allmende.cli import (
+    benchmark_commands,
     catalog_commands,
+    discussion_commands,
     inspect_commands,
     network_commands,
     policy_commands,
@@ -36,6 +38,8 @@ app.add_typer(secret_commands.app, name="secret")
 app.add_typer(user_commands.app, name="user")
 app.add_typer(network_commands.directory_app, name="directory")
 app.add_typer(network_commands.membership_app, name="membership")
+app.add_typer(benchmark_commands.app, name="benchmark")
+app.add_typer(discussion_commands.app, name="discussion")
 app.command("catalog")(catalog_commands.catalog)
 app.command("negotiate")(catalog_commands.negotiate)
 app.command("negotiations")(inspect_commands.negotiations)

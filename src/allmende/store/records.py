@@ -3,7 +3,25 @@
 from allmende.accounts.records import UserRecord, WebSessionRecord
 from allmende.api.records import ApiKeyRecord
 from allmende.audit.records import AuditRecord
+from allmende.benchmarking.records import (
+    BenchmarkParticipationRecord,
+    BenchmarkRoundParticipantRecord,
+    BenchmarkRoundRecord,
+    BenchmarkShareRecord,
+)
 from allmende.catalog.records import AssetRecord, OfferRecord
+from allmende.knowledge.discussion_records import (
+    OutgoingPostRecord,
+    PostRecord,
+    ReportRecord,
+    TopicRecord,
+)
+from allmende.knowledge.records import (
+    KnowledgeIndexRecord,
+    KnowledgeItemRecord,
+    KnowledgeSourceRecord,
+    KnowledgeVersionRecord,
+)
 from allmende.messaging.records import OutboxRecord
 from allmende.negotiation.records import AgreementRecord, NegotiationRecord
 from allmende.network.records import (
@@ -21,15 +39,27 @@ __all__ = [
     "ApiKeyRecord",
     "AssetRecord",
     "AuditRecord",
+    "BenchmarkParticipationRecord",
+    "BenchmarkRoundParticipantRecord",
+    "BenchmarkRoundRecord",
+    "BenchmarkShareRecord",
     "Base",
     "DirectoryEntryRecord",
     "FederatedDatasetRecord",
     "FederatedNodeRecord",
+    "KnowledgeIndexRecord",
+    "KnowledgeItemRecord",
+    "KnowledgeSourceRecord",
+    "KnowledgeVersionRecord",
     "MembershipRecord",
     "NegotiationRecord",
     "OfferRecord",
     "OutboxRecord",
+    "OutgoingPostRecord",
+    "PostRecord",
+    "ReportRecord",
     "SeenTokenRecord",
+    "TopicRecord",
     "TransferRecord",
     "UserRecord",
     "WebSessionRecord",

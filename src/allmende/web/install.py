@@ -16,6 +16,8 @@ from allmende.web.routes import (
     audit_pages,
     browse,
     dashboard,
+    discussion_moderation,
+    discussion_pages,
     identity_pages,
     identity_trust,
     negotiation_actions,
@@ -52,6 +54,8 @@ ROUTERS = (
     network_search.router,
     network_memberships.router,
     network_directory.router,
+    discussion_moderation.router,  # before the pages: /discussions/reports is no topic id
+    discussion_pages.router,
 )
 
 

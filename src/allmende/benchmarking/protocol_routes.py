@@ -1,0 +1,218 @@
+"""Node-to-node endpoints of benchmark rounds; every call carries the caller's self-issued ID token.
+
+Organiser side (``/benchmarks/rounds/{id}``): read the round, join it, report held shares.
+Participant side (``/benchmarks/participations/{round id}``): the roster (``start``), a peer's share
+(``shares``), the organiser's questions (``receipt``, ``sum``) and the round's ``outcome``. A refused
+message is answered with ``{"error": reason}`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from allmende.api.errors import ApiProblem
+from allmende.benchmarking import organiser, participant
+from allmende.benchmarking.errors import BenchmarkError
+from allmende.benchmarking.records import BenchmarkRoundParticipantRecord
+from allmende.benchmarking.roster import Roster, roster_kid, verify_roster
+from allmende.benchmarking.runtime import BenchmarkRuntime
+from allmende.benchmarking.states import IllegalMove
+from allmende.identity import TokenError, verify_request_token
+from allmende.identity.errors import ResolutionError
+from allmende.identity.tokens import TokenClaims
+from allmende.network.presentation import refusal_note, verify_presented
+from allmende.node import Node
+from allmende.protocol.endpoint import in_read, in_transaction, node_of
+
+router = APIRouter(prefix="/benchmarks", tags=["benchmarks (protocol)"])
+MAX_BODY_BYTES = 2_000_000
+T = TypeVar("T")
+
+
+async def _caller(request: Request, node: Node) -> TokenClaims:
+    try:
+        return await verify_request_token(
+            request.headers.get("authorization"), own_did=node.did, resolver=node.resolver, replay=node.replay
+        )
+    except TokenError as error:
+        raise ApiProblem(401, f"not authenticated: {error.reason}") from None
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiProblem(413, f"the message is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ApiProblem(400, "the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise ApiProblem(400, "the body must be a JSON object")
+    return body
+
+
+async def _guard(work: Awaitable[T]) -> T:
+    try:
+        return await work
+    except BenchmarkError as error:
+        raise ApiProblem(error.status, error.message) from None
+    except IllegalMove as error:
+        raise ApiProblem(409, str(error)) from None
+
+
+async def _roster(node: Node, token: object, organiser_did: str, round_id: str) -> tuple[str, Roster]:
+    kid = roster_kid(token)
+    assert isinstance(token, str)
+    try:
+        key = await node.resolver.public_key(kid)
+    except ResolutionError as error:
+        raise BenchmarkError(f"the organiser's key is not available: {error.reason}", status=502) from None
+    return token, verify_roster(token, key, organiser=organiser_did, round_id=round_id)
+
+
+# --- organiser side -------------------------------------------------------------------------------
+
+
+@router.get("/rounds/{round_id}")
+async def read_round(round_id: str, request: Request) -> JSONResponse:
+    """The round's definition for a prospective participant (members only when it names a community)."""
+    node = node_of(request)
+    claims = await _caller(request, node)
+    presented = await verify_presented(node, claims)
+
+    def read(session: Any) -> dict[str, Any]:
+        record = organiser.get_round(session, round_id)
+        organiser.check_access(record, presented.communities, refusal_note(presented))
+        joined = organiser.participants_of(session, round_id)
+        view = organiser.public_view(record, node.base_url, node.did, len(joined))
+        view["joined"] = any(p.did == claims.issuer for p in joined)
+        return view
+
+    return JSONResponse(await _guard(in_read(node, read)))
+
+
+@router.post("/rounds/{round_id}/participants", status_code=201)
+async def join_round(round_id: str, request: Request) -> JSONResponse:
+    """Join the round: the caller's token says who joins, the body where it is reached."""
+    node = node_of(request)
+    claims = await _caller(request, node)
+    body = await _body(request)
+    presented = await verify_presented(node, claims)
+
+    def join(session: Any) -> dict[str, Any]:
+        entry: BenchmarkRoundParticipantRecord = organiser.join(
+            session, round_id, claims.issuer, body, presented.communities, node.did, refusal_note(presented)
+        )
+        return {"round": round_id, "did": entry.did, "joined": True}
+
+    return JSONResponse(await _guard(in_transaction(node, join)), status_code=201)
+
+
+@router.post("/rounds/{round_id}/receipts")
+async def take_receipt(round_id: str, request: Request) -> JSONResponse:
+    """A participant reports it holds shares from every other participant (positions only)."""
+    node = node_of(request)
+    claims = await _caller(request, node)
+    body = await _body(request)
+    complete = await _guard(
+        in_transaction(node, lambda s: organiser.take_receipt(s, round_id, claims.issuer, body))
+    )
+    if complete:
+        runtime: BenchmarkRuntime = request.app.state.benchmarks
+        runtime.kick(round_id)
+    return JSONResponse({"round": round_id, "accepted": True})
+
+
+# --- participant side -----------------------------------------------------------------------------
+
+
+@router.post("/participations/{round_id}/start")
+async def start(round_id: str, request: Request) -> JSONResponse:
+    """The organiser's roster: this node deals its shares to the peers."""
+    node = node_of(request)
+    claims = await _caller(request, node)
+    body = await _body(request)
+
+    async def work() -> dict[str, Any]:
+        await in_read(node, lambda s: participant.find(s, claims.issuer, round_id))
+        token, roster = await _roster(node, body.get("roster"), claims.issuer, round_id)
+
+        def deal(session: Any) -> dict[str, Any]:
+            record = participant.find(session, claims.issuer, round_id, lock=True)
+            participant.deal(session, node, record, token, roster)
+            return {"round": round_id, "state": record.state}
+
+        return await in_transaction(node, deal)
+
+    return JSONResponse(await _guard(work()))
+
+
+@router.post("/participations/{round_id}/shares")
+async def take_share(round_id: str, request: Request) -> JSONResponse:
+    """A peer's share of its contribution, with the roster it was dealt under."""
+    node = node_of(request)
+    claims = await _caller(request, node)
+    body = await _body(request)
+
+    async def work() -> dict[str, Any]:
+        organiser_did = body.get("organiser")
+        if body.get("round") != round_id or not isinstance(organiser_did, str):
+            raise BenchmarkError("the share names another round (or no organiser)")
+        await in_read(node, lambda s: participant.find(s, organiser_did, round_id))
+        token, roster = await _roster(node, body.get("roster"), organiser_did, round_id)
+
+        def take(session: Any) -> dict[str, Any]:
+            record = participant.find(session, organiser_did, round_id, lock=True)
+            participant.receive_share(session, node, record, token, roster, claims.issuer, body)
+            return {"round": round_id, "accepted": True}
+
+        return await in_transaction(node, take)
+
+    return JSONResponse(await _guard(work()))
+
+
+@router.get("/participations/{round_id}/receipt")
+async def receipt(round_id: str, request: Request) -> JSONResponse:
+    """The organiser asks which dealers this node holds shares from."""
+    node = node_of(request)
+    claims = await _caller(request, node)
+
+    def read(session: Any) -> dict[str, Any]:
+        return participant.receipt(session, participant.find(session, claims.issuer, round_id))
+
+    return JSONResponse(await _guard(in_read(node, read)))
+
+
+@router.post("/participations/{round_id}/sum")
+async def share_sum(round_id: str, request: Request) -> JSONResponse:
+    """The organiser asks for this node's share-sum over a set of dealers (answered for one set only)."""
+    node = node_of(request)
+    claims = await _caller(request, node)
+    body = await _body(request)
+
+    def work(session: Any) -> dict[str, Any]:
+        record = participant.find(session, claims.issuer, round_id, lock=True)
+        return participant.share_sum(session, node, record, body.get("dealers"))
+
+    return JSONResponse(await _guard(in_transaction(node, work)))
+
+
+@router.post("/participations/{round_id}/outcome")
+async def outcome(round_id: str, request: Request) -> JSONResponse:
+    """The organiser's word on the round: released figures, or why it failed."""
+    node = node_of(request)
+    claims = await _caller(request, node)
+    body = await _body(request)
+
+    def take(session: Any) -> None:
+        participant.take_outcome(
+            session, node, participant.find(session, claims.issuer, round_id, lock=True), body
+        )
+
+    await _guard(in_transaction(node, take))
+    return JSONResponse({"round": round_id, "accepted": True})

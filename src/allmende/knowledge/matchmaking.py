@@ -1,0 +1,150 @@
+"""Matchmaking: from a company profile and a free-text need to programmes it may apply to, cases of
+similar companies, experts, and partners, each with the reasons it matches.
+
+Programmes are ordered by eligibility first (eligible, then "check" — a condition the profile cannot
+answer —, then ineligible) and by relevance to the need within each tier, so an ineligible programme
+never ranks above an eligible one. The other groups are ordered by relevance plus closeness of profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from allmende.knowledge.eligibility import RANK, CompanyProfile, EligibilityResult, assess
+from allmende.knowledge.embeddings import Embedder
+from allmende.knowledge.model import FundingProgramme, GoodPracticeCase, KnowledgeError, parse_item
+from allmende.knowledge.records import KnowledgeIndexRecord as R
+from allmende.knowledge.regions import covers, region_label
+from allmende.knowledge.search import query_terms, search
+
+T = TypeVar("T")
+GROUPS = {
+    "case": "cases",
+    "expertise": "experts",
+    "cooperation": "partners",
+    "event": "events",
+    "security": "security",
+}
+_META = frozenset({"@context", "@id", "@type", "version", "publisher", "modified", "checklist"})
+PROFILE_WEIGHT = 0.004
+"""What each matching profile field (sector, size, region) adds to a relevance of about 1/(60 + rank)."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """One matched item, its score and why it matches."""
+
+    item_id: str
+    node_did: str
+    node_name: str
+    kind: str
+    title: str
+    score: float
+    why: list[str]
+    document: dict[str, Any]
+    eligibility: EligibilityResult | None = None
+
+
+def text_reasons(need: str, hit_text: str) -> list[str]:
+    """The words of the need the item's text contains (as prefixes, like the keyword search)."""
+    lowered = hit_text.casefold()
+    found = [" ".join(t.words) for t in query_terms(need) if " ".join(t.words) in lowered]
+    return [f"mentions {', '.join(dict.fromkeys(found))}"] if found else []
+
+
+def profile_reasons(item: Any, profile: CompanyProfile) -> list[str]:
+    """The profile fields an item (a case: its company; others: whom they are for) shares with the profile."""
+    reasons: list[str] = []
+    if isinstance(item, GoodPracticeCase):
+        company = item.company
+        if profile.sector and company.sector.casefold() == profile.sector.casefold():
+            reasons.append(f"same sector ({company.sector})")
+        if profile.size_class and company.size_class == profile.size_class:
+            reasons.append(f"same size class ({company.size_class})")
+        code = profile.region_code
+        if code and company.region == code:
+            reasons.append(f"same region ({region_label(code)})")
+        return reasons
+    code = profile.region_code
+    if code and item.regions and any(covers(a, code) for a in item.regions):
+        reasons.append(f"active in {', '.join(region_label(r) for r in item.regions)}")
+    if profile.sector and any(s.casefold() == profile.sector.casefold() for s in item.sectors):
+        reasons.append(f"for the sector {profile.sector}")
+    return reasons
+
+
+def rank_programmes(
+    programmes: Sequence[tuple[T, FundingProgramme, float]], profile: CompanyProfile
+) -> list[tuple[T, EligibilityResult, float]]:
+    """(key, programme, relevance) ordered for ``profile``: eligible, then "check", then ineligible;
+    by relevance within each (ties keep their order)."""
+    assessed = [(key, assess(programme, profile), score) for key, programme, score in programmes]
+    return sorted(assessed, key=lambda entry: (RANK[entry[1].verdict], -entry[2]))
+
+
+def _item(document: dict[str, Any]) -> Any:
+    try:
+        return parse_item({k: v for k, v in document.items() if k not in _META})
+    except KnowledgeError:
+        return None
+
+
+def _match(
+    hit_or_row: Any, score: float, why: list[str], eligibility: EligibilityResult | None = None
+) -> Match:
+    return Match(
+        hit_or_row.item_id,
+        hit_or_row.node_did,
+        hit_or_row.node_name,
+        hit_or_row.kind,
+        hit_or_row.title,
+        score,
+        why,
+        hit_or_row.document,
+        eligibility,
+    )
+
+
+def match(
+    session: Session, profile: CompanyProfile, need: str, *, embedder: Embedder | None, per_group: int = 10
+) -> dict[str, Any]:
+    """The ranked groups for ``profile`` and ``need``: programmes, cases, experts, partners, events and
+    security help."""
+    found = search(session, need, limit=200, embedder=embedder)
+    relevance = found.scores
+    rows = [
+        (row, item, relevance.get(row.id, 0.0))
+        for row in session.execute(select(R).where(R.kind == "programme")).scalars()
+        if isinstance(item := _item(row.document), FundingProgramme)
+    ]
+    programmes: list[Match] = []
+    for row, verdict, score in rank_programmes(rows, profile):
+        why = [
+            *verdict.met,
+            *(f"check: {u}" for u in verdict.unknown),
+            *(f"not eligible: {f}" for f in verdict.failed),
+        ]
+        why = text_reasons(need, f"{row.title} {row.keywords} {row.body}") + why
+        programmes.append(_match(row, score, why, verdict))
+    groups: dict[str, list[Match]] = {name: [] for name in GROUPS.values()}
+    for hit in found.hits:
+        group = GROUPS.get(hit.kind)
+        if group is None:
+            continue
+        item = _item(hit.document)
+        closeness = profile_reasons(item, profile) if item is not None else []
+        why = text_reasons(need, f"{hit.title} {hit.keywords} {hit.body}")
+        if hit.semantic_rank is not None and hit.semantic_rank <= 20:
+            why.append("similar in meaning to the need")
+        groups[group].append(_match(hit, hit.score + PROFILE_WEIGHT * len(closeness), why + closeness))
+    result: dict[str, Any] = {"mode": found.mode, "notice": found.notice}
+    result["programmes"] = programmes[:per_group]
+    for name, matches in groups.items():
+        matches.sort(key=lambda m: -m.score)
+        result[name] = matches[:per_group]
+    return result

@@ -1,0 +1,264 @@
+"""Hybrid search over the knowledge index: keywords (SQLite FTS5 bm25 / PostgreSQL ts_rank) and
+meaning (sentence embeddings), fused by reciprocal rank, under hard filters.
+
+Keywords: the words of the query, any of them (a need is written as a sentence, not as a list of words
+that must all occur), as prefixes, without common German and English function words; bm25 weighs
+title 10, keywords 5, text 1. Meaning: cosine similarity of the query's embedding with every item's.
+Without the model the search is keyword-only and says so (``notice``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from sqlalchemy import ColumnClause, bindparam, func, literal_column, select, text
+from sqlalchemy.orm import Session
+
+from allmende.knowledge.embeddings import NOTICE, Embedder
+from allmende.knowledge.fusion import rrf
+from allmende.knowledge.records import KnowledgeIndexRecord as R
+from allmende.knowledge.vectors import Filters, vectors
+from allmende.network.query_text import Term, parse
+
+CANDIDATES = 200
+MAX_LIMIT = 200
+Mode = Literal["hybrid", "keyword", "semantic"]
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "our",
+        "that",
+        "the",
+        "their",
+        "this",
+        "to",
+        "us",
+        "we",
+        "what",
+        "which",
+        "who",
+        "with",
+        "want",
+        "need",
+        "needs",
+        "looking",
+        "would",
+        "like",
+        "can",
+        "help",
+        "der",
+        "die",
+        "das",
+        "den",
+        "dem",
+        "des",
+        "ein",
+        "eine",
+        "einen",
+        "einem",
+        "einer",
+        "und",
+        "oder",
+        "für",
+        "fur",
+        "mit",
+        "von",
+        "zu",
+        "zum",
+        "zur",
+        "im",
+        "in",
+        "ist",
+        "sind",
+        "wir",
+        "unser",
+        "unsere",
+        "unseren",
+        "unserem",
+        "ich",
+        "auf",
+        "an",
+        "bei",
+        "aus",
+        "wie",
+        "was",
+        "wer",
+        "suchen",
+        "suche",
+        "brauchen",
+        "möchten",
+        "mochten",
+        "wollen",
+        "will",
+        "uns",
+        "es",
+        "als",
+        "auch",
+        "nach",
+        "über",
+        "uber",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One item found: where it comes from, what it is, and how each ranking placed it (from 1)."""
+
+    row_id: int
+    item_id: str
+    node_did: str
+    node_name: str
+    kind: str
+    title: str
+    document: dict[str, Any]
+    score: float
+    keyword_rank: int | None
+    semantic_rank: int | None
+    body: str = ""
+    keywords: str = ""
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The hits (best first), the mode that produced them and a notice when semantic search was off."""
+
+    mode: Mode
+    hits: list[Hit]
+    notice: str | None = None
+    scores: dict[int, float] = field(default_factory=dict)
+    """Fused score of every candidate row (not only the returned page), for matchmaking."""
+
+
+def query_terms(text_: str) -> list[Term]:
+    """The query's words and phrases without function words (all of them if only those remain)."""
+    terms = [term for group in parse(text_) for term in group]
+    kept = [t for t in terms if t.is_phrase or (t.words[0] not in STOPWORDS and len(t.words[0]) > 1)]
+    return kept or terms
+
+
+def keyword_ranking(session: Session, text_: str, limit: int = CANDIDATES) -> list[int]:
+    """Row ids matching any word of ``text_``, best first (at most ``limit``)."""
+    terms = query_terms(text_)
+    if not terms:
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        query = " OR ".join('"' + " ".join(t.words) + '"' + ("" if t.is_phrase else "*") for t in terms)
+        rank = "bm25(knowledge_index_fts, 10.0, 5.0, 1.0)"
+        rows = session.execute(
+            text(
+                f"SELECT rowid FROM knowledge_index_fts WHERE knowledge_index_fts MATCH :q "
+                f"ORDER BY {rank}, rowid LIMIT :n"
+            ),
+            {"q": query, "n": limit},
+        )
+        return [int(row[0]) for row in rows]
+    tsq = " | ".join("(" + " <-> ".join(t.words) + ")" if t.is_phrase else t.words[0] + ":*" for t in terms)
+    condition = func.to_tsquery("simple", bindparam("tsq", tsq))
+    vector: ColumnClause[Any] = literal_column("knowledge_index.search_vector")
+    weights: ColumnClause[Any] = literal_column("'{0.1, 0.2, 0.4, 1.0}'::float4[]")
+    score = func.ts_rank(weights, vector, condition)
+    statement = select(R.id).where(vector.op("@@")(condition)).order_by(score.desc(), R.id).limit(limit)
+    return [int(row) for row in session.execute(statement).scalars()]
+
+
+def search(
+    session: Session,
+    text_: str,
+    *,
+    filters: Filters = Filters(),
+    limit: int = 20,
+    embedder: Embedder | None = None,
+    mode: Mode = "hybrid",
+    weights: tuple[float, float] = (1.0, 1.0),
+) -> SearchResult:
+    """The items best matching ``text_`` under ``filters``. ``mode`` narrows to one ranking (the
+    evaluation compares them); without an embedder it is always keyword-only."""
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    notice = NOTICE if embedder is None else None
+    if embedder is None:
+        mode = "keyword"
+    index = vectors(session, embedder.name if embedder else None)
+    passed = index.mask(filters)
+    if not text_.strip():
+        rows = [int(i) for i in index.ids[passed][::-1][:limit]]
+        return SearchResult(mode, _hits(session, [(r, 0.0) for r in rows], {}, {}), notice)
+    rankings: list[list[int]] = []
+    keyword: list[int] = []
+    semantic: list[int] = []
+    if mode in ("hybrid", "keyword"):
+        wide = CANDIDATES * (1 if np.all(passed) else 5)
+        keyword = [r for r in keyword_ranking(session, text_, wide) if _passes(index.positions, passed, r)]
+        keyword = keyword[:CANDIDATES]
+        rankings.append(keyword)
+    if mode in ("hybrid", "semantic") and embedder is not None:
+        usable = passed & index.has_vector
+        positions = np.flatnonzero(usable)
+        if len(positions):
+            similarity = index.matrix[positions] @ embedder.query(text_)
+            top = min(CANDIDATES, len(positions))
+            best = np.argpartition(-similarity, top - 1)[:top]
+            best = best[np.argsort(-similarity[best], kind="stable")]
+            semantic = [int(index.ids[positions[i]]) for i in best]
+        rankings.append(semantic)
+    chosen_weights = list(weights) if mode == "hybrid" and embedder is not None else None
+    fused = rrf(rankings, weights=chosen_weights)
+    keyword_ranks = {row: rank for rank, row in enumerate(keyword, start=1)}
+    semantic_ranks = {row: rank for rank, row in enumerate(semantic, start=1)}
+    hits = _hits(session, fused[:limit], keyword_ranks, semantic_ranks)
+    return SearchResult(mode, hits, notice, dict(fused))
+
+
+def _passes(positions: dict[int, int], passed: Any, row: int) -> bool:
+    position = positions.get(row)
+    return position is not None and bool(passed[position])
+
+
+def _hits(
+    session: Session, ranked: list[tuple[int, float]], keyword: dict[int, int], semantic: dict[int, int]
+) -> list[Hit]:
+    if not ranked:
+        return []
+    rows = {
+        record.id: record
+        for record in session.execute(select(R).where(R.id.in_([r for r, _ in ranked]))).scalars()
+    }
+    return [
+        Hit(
+            row_id=row,
+            item_id=rows[row].item_id,
+            node_did=rows[row].node_did,
+            node_name=rows[row].node_name,
+            kind=rows[row].kind,
+            title=rows[row].title,
+            document=rows[row].document,
+            score=score,
+            keyword_rank=keyword.get(row),
+            semantic_rank=semantic.get(row),
+            body=rows[row].body,
+            keywords=rows[row].keywords,
+        )
+        for row, score in ranked
+        if row in rows
+    ]

@@ -1,0 +1,137 @@
+"""The knowledge index in memory: the embedding matrix and the filter values of every row.
+
+Loaded from the database once and kept until the index changes (this process changed it, or its row
+count, highest row id or newest update differ: another process changed it). Search over 20,000 items
+is then one matrix-vector product plus a mask.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from allmende.knowledge.embeddings import from_bytes
+from allmende.knowledge.index import index_version
+from allmende.knowledge.records import KnowledgeIndexRecord as R
+from allmende.knowledge.regions import covers
+
+Mask = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Hard filters: each None lets everything through. ``region``: a region code; items for anyone or
+    for an area containing it pass. ``sector``, ``size``: items for anyone or naming it pass.
+    ``status``: items without a status (all but programmes) pass, programmes only with this one."""
+
+    kind: str | None = None
+    region: str | None = None
+    sector: str | None = None
+    size: str | None = None
+    status: str | None = None
+
+
+@dataclass
+class Vectors:
+    """Row ids, their embeddings (rows without one are zero and marked) and filter values."""
+
+    ids: npt.NDArray[np.int64]
+    matrix: npt.NDArray[np.float32]
+    has_vector: Mask
+    model: str | None
+    kinds: npt.NDArray[np.str_]
+    statuses: npt.NDArray[np.str_]
+    regions: list[tuple[str, ...]]
+    sectors: list[frozenset[str]]
+    sizes: list[frozenset[str]]
+    positions: dict[int, int] = field(default_factory=dict)
+    _masks: dict[tuple[str, str], Mask] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.positions = {int(row): i for i, row in enumerate(self.ids)}
+
+    def mask(self, filters: Filters) -> Mask:
+        """Which rows pass ``filters``."""
+        passed = np.ones(len(self.ids), dtype=np.bool_)
+        for name in ("kind", "region", "sector", "size", "status"):
+            value = getattr(filters, name)
+            if value:
+                passed &= self._mask(name, value)
+        return passed
+
+    def _mask(self, name: str, value: str) -> Mask:
+        key = (name, value.casefold())
+        known = self._masks.get(key)
+        if known is not None:
+            return known
+        made: Mask
+        if name == "kind":
+            made = np.asarray(self.kinds == value, dtype=np.bool_)
+        elif name == "status":
+            made = np.asarray((self.statuses == "") | (self.statuses == value), dtype=np.bool_)
+        elif name == "region":
+            made = np.array([not r or any(covers(a, value) for a in r) for r in self.regions], dtype=np.bool_)
+        elif name == "sector":
+            wanted = value.casefold()
+            made = np.array([not s or wanted in s for s in self.sectors], dtype=np.bool_)
+        else:
+            made = np.array([not s or value in s for s in self.sizes], dtype=np.bool_)
+        self._masks[key] = made
+        return made
+
+
+_cache: dict[str, tuple[tuple[object, ...], Vectors]] = {}
+_lock = threading.Lock()
+
+
+def _fingerprint(session: Session) -> tuple[object, ...]:
+    count, top, newest = session.execute(select(func.count(), func.max(R.id), func.max(R.updated_at))).one()
+    stamp = newest.isoformat() if isinstance(newest, datetime) else str(newest)
+    return (int(count), top, stamp, index_version())
+
+
+def vectors(session: Session, model: str | None) -> Vectors:
+    """The in-memory index for this database (loaded or reused); embeddings of ``model`` only."""
+    url = str(session.get_bind().engine.url)
+    mark = (*_fingerprint(session), model)
+    with _lock:
+        cached = _cache.get(url)
+        if cached is not None and cached[0] == mark:
+            return cached[1]
+    loaded = _load(session, model)
+    with _lock:
+        _cache[url] = (mark, loaded)
+    return loaded
+
+
+def _load(session: Session, model: str | None) -> Vectors:
+    rows = session.execute(
+        select(
+            R.id, R.kind, R.status, R.regions, R.sectors, R.sizes, R.embedding, R.embedding_model
+        ).order_by(R.id)
+    ).all()
+    blobs = [row[6] if model is not None and row[7] == model else None for row in rows]
+    dim = next((len(b) // 4 for b in blobs if b), 1)
+    matrix = np.zeros((len(rows), dim), dtype=np.float32)
+    has = np.zeros(len(rows), dtype=np.bool_)
+    for i, blob in enumerate(blobs):
+        if blob and len(blob) // 4 == dim:
+            matrix[i] = from_bytes(bytes(blob))
+            has[i] = True
+    return Vectors(
+        ids=np.array([int(row[0]) for row in rows], dtype=np.int64),
+        matrix=matrix,
+        has_vector=has,
+        model=model,
+        kinds=np.array([row[1] for row in rows], dtype=np.str_),
+        statuses=np.array([row[2] for row in rows], dtype=np.str_),
+        regions=[tuple(str(row[3]).split()) for row in rows],
+        sectors=[frozenset(s.casefold() for s in str(row[4]).split("\n") if s) for row in rows],
+        sizes=[frozenset(str(row[5]).split()) for row in rows],
+    )
