@@ -19,6 +19,7 @@ from allmende.benchmarking.api_routes import router as benchmark_api_router
 from allmende.benchmarking.protocol_routes import router as benchmark_router
 from allmende.benchmarking.runtime import BenchmarkRuntime
 from allmende.catalog.routes import router as catalog_router
+from allmende.compute.routes import router as compute_router
 from allmende.identity import build_did_document
 from allmende.knowledge.discussion_api import router as discussion_api_router
 from allmende.knowledge.discussion_routes import router as discussion_router
@@ -95,6 +96,7 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(data_router)
     app.include_router(push_router)
     app.include_router(directory_router)
+    app.include_router(compute_router)
     app.include_router(benchmark_router)
     app.include_router(benchmark_api_router)
     app.include_router(discussion_router)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from allmende.catalog.service import CatalogView
 from allmende.clock import utcnow
+from allmende.compute.runner import ComputeRunner
 from allmende.identity import DidResolver, InMemoryReplayGuard, KeyStore, ReplayGuard, did_from_url
 from allmende.identity.jws import sign_jwt
 from allmende.identity.key_encoding import public_key_from_jwk
@@ -137,6 +138,8 @@ class Node:
         self._held: list[tuple[str, datetime]] | None = None
         self._membership_task: asyncio.Task[None] | None = None
         self._crawl_task: asyncio.Task[None] | None = None
+        self.compute = ComputeRunner(self)
+        self._compute_tasks: list[asyncio.Task[None]] = []
         self._sender_task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pushes: set[asyncio.Task[None]] = set()
@@ -279,6 +282,13 @@ class Node:
             from allmende.network.crawler import crawl_forever  # the crawler needs this module
 
             self._crawl_task = asyncio.create_task(crawl_forever(self), name=f"crawler {self.did}")
+        if not self._compute_tasks:
+            from allmende.compute.consumer import poll_jobs
+
+            self._compute_tasks = [
+                asyncio.create_task(self.compute.run_forever(), name=f"compute-runner {self.did}"),
+                asyncio.create_task(poll_jobs(self), name=f"compute-poll {self.did}"),
+            ]
 
     def _started_pushes(self) -> list[str]:
         with self.db.read() as session:
@@ -302,6 +312,11 @@ class Node:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._membership_task
             self._membership_task = None
+        for task in self._compute_tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._compute_tasks = []
         if self._crawl_task is not None:
             self._crawl_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

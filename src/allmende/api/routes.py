@@ -17,6 +17,7 @@ from allmende.api.transfer_routes import router as transfer_api
 from allmende.api.views import audit_view
 from allmende.audit import log as audit
 from allmende.audit.records import AuditRecord
+from allmende.compute.api_routes import router as compute_api
 from allmende.protocol.endpoint import in_read, node_of
 
 router = APIRouter(prefix="/api/v1")
@@ -75,3 +76,4 @@ router.include_router(negotiation_api)
 router.include_router(transfer_api)
 router.include_router(network_api)
 router.include_router(search_api)
+router.include_router(compute_api)

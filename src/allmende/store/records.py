@@ -10,6 +10,7 @@ from allmende.benchmarking.records import (
     BenchmarkShareRecord,
 )
 from allmende.catalog.records import AssetRecord, OfferRecord
+from allmende.compute.records import ApprovedAlgorithmRecord, ComputeJobRecord
 from allmende.knowledge.discussion_records import (
     OutgoingPostRecord,
     PostRecord,
@@ -37,13 +38,15 @@ from allmende.transfer.records import TransferRecord
 __all__ = [
     "AgreementRecord",
     "ApiKeyRecord",
+    "ApprovedAlgorithmRecord",
     "AssetRecord",
     "AuditRecord",
+    "Base",
     "BenchmarkParticipationRecord",
     "BenchmarkRoundParticipantRecord",
     "BenchmarkRoundRecord",
     "BenchmarkShareRecord",
-    "Base",
+    "ComputeJobRecord",
     "DirectoryEntryRecord",
     "FederatedDatasetRecord",
     "FederatedNodeRecord",
