@@ -12,8 +12,10 @@ from allmende.accounts.setup_code import setup_code
 from allmende.cli import (
     benchmark_commands,
     catalog_commands,
+    compute_commands,
     discussion_commands,
     inspect_commands,
+    knowledge_commands,
     network_commands,
     policy_commands,
     search_commands,
@@ -37,7 +39,9 @@ app.add_typer(transfer_commands.app, name="transfer")
 app.add_typer(secret_commands.app, name="secret")
 app.add_typer(user_commands.app, name="user")
 app.add_typer(network_commands.directory_app, name="directory")
+app.add_typer(compute_commands.app, name="compute")
 app.add_typer(network_commands.membership_app, name="membership")
+app.add_typer(knowledge_commands.app, name="knowledge")
 app.add_typer(benchmark_commands.app, name="benchmark")
 app.add_typer(discussion_commands.app, name="discussion")
 app.command("catalog")(catalog_commands.catalog)
