@@ -30,6 +30,7 @@ import httpx
 
 from allmende.accounts.rules import OWNER
 from allmende.accounts.service import create_user
+from allmende.demo_compute import run_compute
 from allmende.demo_network import DIRECTORY_NAME, run_network
 from allmende.policy.jsonld import policy_from_json
 from allmende.policy.render import render_policy
@@ -66,7 +67,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -259,6 +260,7 @@ def run(root: Path, processes: list[subprocess.Popen[bytes]]) -> None:
         say(f"\n7. {provider['name']} also publishes tool wear data; it reviews contract requests")
         say("   for it by hand.")
     run_network(nodes, root, cli, say, 8)
+    run_compute(nodes, root, say, 12)
     say("\nOpen the web interface in your browser (switch between Deutsch and English at the top):")
     for key, _ in NODES:
         node = nodes[key]
