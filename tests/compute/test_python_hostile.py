@@ -20,7 +20,9 @@ from allmende.compute.sandbox import DEFAULT_UID_BASE, DEFAULT_UID_SLOTS
 WorkDirs = Callable[[], Path]
 SMALL = Limits(wall_seconds=3, cpu_seconds=2, memory_bytes=256 * MiB, max_output_bytes=2 * MiB, processes=8)
 # CPU-bound jobs: the CPU limit must come before the wall limit even on a busy, shared machine.
-CPU_BOUND = Limits(wall_seconds=8, cpu_seconds=1, memory_bytes=256 * MiB, max_output_bytes=2 * MiB, processes=8)
+CPU_BOUND = Limits(
+    wall_seconds=8, cpu_seconds=1, memory_bytes=256 * MiB, max_output_bytes=2 * MiB, processes=8
+)
 
 
 @pytest.fixture
@@ -56,7 +58,11 @@ def sandbox_processes() -> list[int]:
 
 def assert_healthy(runtime: PythonRuntime, work_dirs: WorkDirs, node_data: Path) -> None:
     assert sandbox_processes() == []
-    code = "import pandas as pd; pd.read_csv('/input/data.csv').sum().to_frame('total').to_csv('/output/result.csv', index_label='column')"
+    code = (
+        "import pandas as pd\n"
+        "totals = pd.read_csv('/input/data.csv').sum().to_frame('total')\n"
+        "totals.to_csv('/output/result.csv', index_label='column')\n"
+    )
     outcome = run(runtime, code, work_dirs(), node_data, Limits(wall_seconds=20, cpu_seconds=10))
     assert outcome.succeeded, (outcome.reason, outcome.log)
 
@@ -67,7 +73,11 @@ HOSTILE = {
         "network",
         "network access is not allowed",
     ),
-    "dns": ("import socket\nsocket.getaddrinfo('example.com', 443)", "network", "network access is not allowed"),
+    "dns": (
+        "import socket\nsocket.getaddrinfo('example.com', 443)",
+        "network",
+        "network access is not allowed",
+    ),
     "localhost": (
         "import socket\ns = socket.create_connection(('127.0.0.1', 8080), timeout=2)",
         "network",
@@ -148,7 +158,9 @@ def test_a_fork_bomb_that_swallows_errors_ends_at_the_wall_limit(
     python_runtime: PythonRuntime, work_dirs: WorkDirs, node_data: Path
 ) -> None:
     code = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
-    outcome = run(python_runtime, code, work_dirs(), node_data, Limits(wall_seconds=2, cpu_seconds=5, processes=8))
+    outcome = run(
+        python_runtime, code, work_dirs(), node_data, Limits(wall_seconds=2, cpu_seconds=5, processes=8)
+    )
     assert outcome.failure in ("time", "cpu")
     assert_healthy(python_runtime, work_dirs, node_data)
 
@@ -168,7 +180,9 @@ open('/output/result.csv', 'w').write('ok\\n1\\n')
     assert_healthy(python_runtime, work_dirs, node_data)
 
 
-def test_the_input_cannot_be_changed(python_runtime: PythonRuntime, work_dirs: WorkDirs, node_data: Path) -> None:
+def test_the_input_cannot_be_changed(
+    python_runtime: PythonRuntime, work_dirs: WorkDirs, node_data: Path
+) -> None:
     code = "open('/input/data.csv', 'a').write('99\\n')"
     outcome = run(python_runtime, code, work_dirs(), node_data)
     assert outcome.failure == "error"
@@ -176,7 +190,9 @@ def test_the_input_cannot_be_changed(python_runtime: PythonRuntime, work_dirs: W
     assert (node_data / "dataset.csv").read_text() == "x\n1\n2\n"
 
 
-def test_privileges_cannot_be_regained(python_runtime: PythonRuntime, work_dirs: WorkDirs, node_data: Path) -> None:
+def test_privileges_cannot_be_regained(
+    python_runtime: PythonRuntime, work_dirs: WorkDirs, node_data: Path
+) -> None:
     code = "import os\nos.setuid(0)"
     outcome = run(python_runtime, code, work_dirs(), node_data)
     assert outcome.failure == "error"

@@ -188,7 +188,9 @@ def test_without_bubblewrap_python_jobs_are_refused_not_run(
     assert not marker.exists()
 
 
-def test_a_broken_bubblewrap_is_reported(monkeypatch: pytest.MonkeyPatch, work_dirs: WorkDirs, tmp_path: Path) -> None:
+def test_a_broken_bubblewrap_is_reported(
+    monkeypatch: pytest.MonkeyPatch, work_dirs: WorkDirs, tmp_path: Path
+) -> None:
     fake = tmp_path / "bwrap"
     fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
     fake.chmod(0o755)
@@ -197,3 +199,49 @@ def test_a_broken_bubblewrap_is_reported(monkeypatch: pytest.MonkeyPatch, work_d
     assert not status.ok
     assert "the sandbox does not work here" in status.reason
     assert "No permissions to create new namespace" in status.reason
+
+
+def test_parquet_inputs_reach_the_script_as_csv(
+    python_runtime: PythonRuntime, work_dirs: WorkDirs, tmp_path: Path
+) -> None:
+    import duckdb
+
+    parquet = tmp_path / "readings.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT range AS id, range % 2 AS shift FROM range(10)) TO '{parquet}'")
+    code = """
+import os, pandas as pd
+assert os.listdir('/input') == ['readings.csv'], os.listdir('/input')
+df = pd.read_csv('/input/readings.csv')
+df.groupby('shift').size().rename('n').reset_index().to_csv('/output/result.csv', index=False)
+"""
+    outcome = run(python_runtime, code, work_dirs(), [InputFile.of("readings", parquet)])
+    assert outcome.succeeded, (outcome.reason, outcome.log)
+    assert outcome.table is not None and outcome.table.rows == ((0, 5), (1, 5))
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"not parquet")
+    failed = run(python_runtime, "pass", work_dirs(), [InputFile.of("b", broken)])
+    assert failed.failure == "error" and (failed.reason or "").startswith("an input cannot be read")
+    assert str(broken) not in (failed.reason or "")
+
+
+def test_the_script_runs_as_main(python_runtime: PythonRuntime, work_dirs: WorkDirs) -> None:
+    code = """
+import sys
+def write():
+    open('/output/result.csv', 'w').write(f'name,argv\\n{__name__},{sys.argv[0]}\\n')
+if __name__ == '__main__':
+    write()
+"""
+    outcome = run(python_runtime, code, work_dirs())
+    assert outcome.succeeded, (outcome.reason, outcome.log)
+    assert outcome.table is not None and outcome.table.rows == (("__main__", "/job/script.py"),)
+
+
+def test_launcher_report_lines_round_trip() -> None:
+    from allmende.compute._launcher import decode_report, encode_report
+
+    line = encode_report({"exit": "0", "problem": "a\tb\nc", "size": "12"})
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    assert decode_report(line) == {"exit": "0", "problem": "a b c", "size": "12"}
+    assert decode_report(b"garbage\tsize=3") == {"size": "3"}

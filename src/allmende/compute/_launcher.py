@@ -1,4 +1,4 @@
-"""Runs inside the bubblewrap sandbox (``python -I -S -B /job/launcher.py CONFIG``); standard library only.
+"""Runs inside the bubblewrap sandbox (``python -I -S -B /job/launcher.py KEY=VALUE...``).
 
 It starts as the sandbox's root with only CAP_SETUID/CAP_SETGID (or, without root, as the node's user in
 a user namespace). It forks the job: the child drops to the job's own unprivileged uid/gid, sets the
@@ -6,19 +6,21 @@ rlimits, and runs ``/job/script.py`` as ``__main__``. The parent waits, then han
 status, CPU time and the result file (``/output/result.csv`` or ``/output/result.json``, bounded) over its
 own pipe, which the job never holds. The host trusts none of it beyond sizes it checks itself; the kernel
 (namespaces, rlimits, the uid) is what contains the job.
+
+Only modules that cost nothing to import (``os``, ``sys``, ``errno``, ``resource``, ``stat``): the job's
+start overhead is part of every job. Arguments and the report are plain ``key=value`` text, not JSON.
 """
 
 from __future__ import annotations
 
 import errno
-import json
 import os
 import resource
 import stat
 import sys
-from typing import Any
 
 RESULT_NAMES = ("result.csv", "result.json")
+SCRIPT = "/job/script.py"
 EXIT_MEMORY = 101
 EXIT_SPACE = 102
 EXIT_PROCESSES = 103
@@ -35,8 +37,24 @@ _NETWORK_ERRNOS = {
 }
 
 
+def encode_report(fields: dict[str, str]) -> bytes:
+    """One line of tab-separated ``key=value`` pairs (values without tabs or line ends)."""
+    clean = {key: value.replace("\t", " ").replace("\n", " ") for key, value in fields.items()}
+    return ("\t".join(f"{key}={value}" for key, value in clean.items()) + "\n").encode("utf-8")
+
+
+def decode_report(line: bytes) -> dict[str, str]:
+    """The fields of a report line (see :func:`encode_report`); malformed parts are skipped."""
+    fields: dict[str, str] = {}
+    for part in line.decode("utf-8", "replace").rstrip("\n").split("\t"):
+        key, sep, value = part.partition("=")
+        if sep:
+            fields[key] = value
+    return fields
+
+
 def main() -> None:
-    config: dict[str, Any] = json.loads(sys.argv[1])
+    config = dict(arg.split("=", 1) for arg in sys.argv[1:])
     result_fd = int(config["result_fd"])
     for path in ("/output", "/tmp"):
         os.chmod(path, 0o1777)
@@ -45,25 +63,23 @@ def main() -> None:
         os.close(result_fd)
         _child(config)
     _, status, usage = os.wait4(pid, 0)
-    header: dict[str, Any] = {
-        "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-        "cpu_seconds": usage.ru_utime + usage.ru_stime,
-        "result": None,
-        "size": 0,
-        "problem": None,
+    report = {
+        "exit": str(os.WEXITSTATUS(status)) if os.WIFEXITED(status) else "",
+        "signal": str(os.WTERMSIG(status)) if os.WIFSIGNALED(status) else "",
+        "cpu_seconds": f"{usage.ru_utime + usage.ru_stime:.3f}",
+        "result": "",
+        "size": "0",
+        "problem": "",
     }
-    data = b""
-    if header["exit"] == 0:
-        data = _read_result(header, int(config["max_output_bytes"]))
+    data = _read_result(report, int(config["max_output_bytes"])) if report["exit"] == "0" else b""
     with os.fdopen(result_fd, "wb") as out:
-        out.write(json.dumps(header).encode() + b"\n" + data)
+        out.write(encode_report(report) + data)
 
 
-def _read_result(header: dict[str, Any], limit: int) -> bytes:
+def _read_result(report: dict[str, str], limit: int) -> bytes:
     present = [name for name in RESULT_NAMES if os.path.lexists("/output/" + name)]
     if len(present) > 1:
-        header["problem"] = "the job wrote both result.csv and result.json; write one of them"
+        report["problem"] = "the job wrote both result.csv and result.json; write one of them"
         return b""
     if not present:
         return b""
@@ -71,40 +87,40 @@ def _read_result(header: dict[str, Any], limit: int) -> bytes:
     try:
         fd = os.open("/output/" + name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
-        header["problem"] = f"the result file cannot be read ({exc.strerror}); it must be a plain file"
+        report["problem"] = f"the result file cannot be read ({exc.strerror}); it must be a plain file"
         return b""
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            header["problem"] = "the result must be a plain file"
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            report["problem"] = "the result must be a plain file"
             return b""
         data = handle.read(limit + 1)
-    header["result"] = name
-    header["size"] = len(data)
+    report["result"] = name
+    report["size"] = str(len(data))
     if len(data) > limit:
-        header["problem"] = "too large"
+        report["problem"] = "too large"
         return b""
     return data
 
 
-def _child(config: dict[str, Any]) -> None:
+def _child(config: dict[str, str]) -> None:
     code = 1
     try:
-        if config["drop_to"] is not None:
-            uid, gid = config["drop_to"]
+        if config.get("uid"):
             os.setgroups([])
-            os.setgid(gid)
-            os.setuid(uid)
-        limits = config["limits"]
-        cpu = int(limits["cpu_seconds"])
+            os.setgid(int(config["gid"]))
+            os.setuid(int(config["uid"]))
+        cpu = int(config["cpu_seconds"])
+        memory = int(config["memory_bytes"])
+        output = int(config["max_output_bytes"])
+        nproc = int(config["nproc"])
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"], limits["memory_bytes"]))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits["max_output_bytes"], limits["max_output_bytes"]))
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (output, output))
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits["nproc"], limits["nproc"]))
-        sys.path.extend(config["site_dirs"])
-        sys.argv = ["/job/script.py"]
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+        sys.path.extend(part for part in config.get("site_dirs", "").split(os.pathsep) if part)
+        sys.argv = [SCRIPT]
         code = _run_script()
     finally:
         sys.stdout.flush()
@@ -113,11 +129,13 @@ def _child(config: dict[str, Any]) -> None:
 
 
 def _run_script() -> int:
-    import runpy
-    import traceback
-
+    module = type(sys)("__main__")
+    module.__file__ = SCRIPT
+    sys.modules["__main__"] = module
     try:
-        runpy.run_path("/job/script.py", run_name="__main__")
+        with open(SCRIPT, "rb") as handle:
+            source = handle.read()
+        exec(compile(source, SCRIPT, "exec"), module.__dict__)
     except SystemExit as exc:
         if exc.code is None:
             return 0
@@ -126,15 +144,24 @@ def _run_script() -> int:
         print(exc.code, file=sys.stderr)
         return 1
     except BaseException as exc:
-        tb = exc.__traceback__
-        while tb is not None and tb.tb_frame.f_code.co_filename != "/job/script.py":
-            tb = tb.tb_next
-        traceback.print_exception(type(exc), exc, tb or exc.__traceback__)
+        _print_traceback(exc)
         code, detail = _classify(exc)
         if detail:
             print(f"{MARKER}{detail}", file=sys.stderr)
         return code
     return 0
+
+
+def _print_traceback(exc: BaseException) -> None:
+    try:
+        import traceback
+
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename != SCRIPT:
+            tb = tb.tb_next
+        traceback.print_exception(type(exc), exc, tb or exc.__traceback__)
+    except BaseException:  # e.g. no memory left to format it: the reason still comes from the exit code
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 def _classify(exc: BaseException) -> tuple[int, str]:

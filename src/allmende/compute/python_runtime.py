@@ -1,17 +1,17 @@
 """Python jobs (numpy and pandas available) in a fresh bubblewrap sandbox per job.
 
-The script reads its inputs from ``/input/<table>.<csv|parquet|json>`` and writes ``/output/result.csv`` or
-``/output/result.json``; what it prints is the log (bounded). The host side here starts bwrap in a new
-process group, reads the log and the launcher's report (see ``_launcher.py``) without blocking on either,
-kills the whole group at the wall-clock limit, and turns what happened into a :class:`JobOutcome` with a
-reason a user can read. It never runs a job outside the sandbox: when bubblewrap is missing or does not
-work here, :meth:`PythonRuntime.available` says why and every job fails as ``unavailable``.
+The script reads its inputs from ``/input/<table>.csv`` or ``.json`` (Parquet arrives as CSV) and
+writes ``/output/result.csv`` or ``/output/result.json``; what it prints is the log (bounded). The host
+side here starts bwrap in a new process group, reads the log and the launcher's report (see
+``_launcher.py``) without blocking on either, kills the whole group at the wall-clock limit, and turns
+what happened into a :class:`JobOutcome` with a reason a user can read. It never runs a job outside the
+sandbox: when bubblewrap is missing or does not work here, :meth:`PythonRuntime.available` says why and
+every job fails as ``unavailable``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import selectors
 import shutil
@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from allmende.compute import _launcher as codes
 from allmende.compute.algorithm import AlgorithmBundle
@@ -36,10 +38,12 @@ from allmende.compute.runtime import (
     Limits,
     MiB,
     Runtime,
+    check_inputs,
     describe_bytes,
     describe_seconds,
 )
 from allmende.compute.sandbox import (
+    Layout,
     Mounts,
     SandboxUnavailable,
     UidPool,
@@ -47,6 +51,7 @@ from allmende.compute.sandbox import (
     bwrap_path,
     layout,
 )
+from allmende.compute.sql_runtime import clean_error
 
 RUNTIME_ID = "python-3.11-numpy-pandas/1"
 TMP_BYTES = 16 * MiB
@@ -61,7 +66,7 @@ class _Run:
     timed_out: bool
     returncode: int
     log: str
-    report: dict[str, Any] | None
+    report: dict[str, str] | None
     result: bytes
     report_overflow: bool
     wall_seconds: float
@@ -108,6 +113,10 @@ class PythonRuntime(Runtime):
         status = self.available()
         if not status.ok:
             return JobOutcome.failed("unavailable", f"Python jobs cannot run on this node: {status.reason}")
+        try:
+            check_inputs(inputs)
+        except ValueError as exc:
+            return JobOutcome.failed("refused", str(exc))
         return self._run_sandboxed(bundle.code, inputs, limits, work_dir)
 
     def _run_sandboxed(
@@ -126,9 +135,13 @@ class PythonRuntime(Runtime):
         script.write_text(code, encoding="utf-8")
         script.chmod(0o644)
         root = os.geteuid() == 0
+        try:
+            staged = tuple(_stage(item, job_dir, root) for item in inputs)
+        except duckdb.Error as exc:
+            return JobOutcome.failed("error", f"an input cannot be read: {clean_error(exc, inputs)}")
         mounts = Mounts(
             script=script,
-            inputs=tuple((_readable(item, job_dir, root), item.sandbox_name) for item in inputs),
+            inputs=staged,
             output_bytes=limits.max_output_bytes,
             tmp_bytes=min(TMP_BYTES, limits.max_output_bytes * 2),
         )
@@ -145,16 +158,30 @@ class PythonRuntime(Runtime):
         return _outcome(run, limits, work_dir)
 
 
-def _readable(item: InputFile, job_dir: Path, root: bool) -> Path:
-    """The input file itself if the job's uid may read it, else a copy readable by all in the job folder."""
-    if not root or item.path.stat().st_mode & 0o004:
-        return item.path.resolve()
+def _stage(item: InputFile, job_dir: Path, root: bool) -> tuple[Path, str]:
+    """The host file to mount for ``item`` and its name under ``/input``.
+
+    Parquet becomes CSV (``/input/<table>.csv``): the sandbox has numpy and pandas but no Parquet reader.
+    A file the job's uid could not read (run as root, mode without "other" read) is copied, readable by
+    all, into the job folder; the node's own file is never changed.
+    """
     copies = job_dir / "inputs"
+    if item.format == "parquet":
+        copies.mkdir(mode=0o755, exist_ok=True)
+        target = copies / f"{item.table}.csv"
+        source = str(item.path.resolve()).replace("'", "''")
+        destination = str(target).replace("'", "''")
+        with duckdb.connect(":memory:") as connection:
+            connection.execute(f"COPY (SELECT * FROM read_parquet('{source}')) TO '{destination}' (HEADER)")
+        target.chmod(0o644)
+        return target, target.name
+    if not root or item.path.stat().st_mode & 0o004:
+        return item.path.resolve(), item.sandbox_name
     copies.mkdir(mode=0o755, exist_ok=True)
     target = copies / item.sandbox_name
     shutil.copyfile(item.path, target)
     target.chmod(0o644)
-    return target
+    return target, target.name
 
 
 def _environment(limits: Limits) -> dict[str, str]:
@@ -175,27 +202,23 @@ def _environment(limits: Limits) -> dict[str, str]:
 def _sandbox(
     bwrap: str,
     site_dirs: tuple[str, ...],
-    base: Any,
+    base: Layout,
     mounts: Mounts,
     limits: Limits,
     drop_to: tuple[int, int] | None,
 ) -> _Run:
     read_fd, write_fd = os.pipe()
-    config = json.dumps(
-        {
-            "result_fd": write_fd,
-            "max_output_bytes": limits.max_output_bytes,
-            "drop_to": list(drop_to) if drop_to else None,
-            "site_dirs": list(site_dirs),
-            "limits": {
-                "cpu_seconds": max(1, round(limits.cpu_seconds)),
-                "memory_bytes": limits.memory_bytes,
-                "max_output_bytes": limits.max_output_bytes,
-                # RLIMIT_NPROC counts threads too: the job's processes plus its worker threads.
-                "nproc": limits.processes + limits.threads,
-            },
-        }
-    )
+    config = {
+        "result_fd": str(write_fd),
+        "max_output_bytes": str(limits.max_output_bytes),
+        "uid": str(drop_to[0]) if drop_to else "",
+        "gid": str(drop_to[1]) if drop_to else "",
+        "site_dirs": os.pathsep.join(site_dirs),
+        "cpu_seconds": str(max(1, round(limits.cpu_seconds))),
+        "memory_bytes": str(limits.memory_bytes),
+        # RLIMIT_NPROC counts threads too: the job's processes plus its worker threads.
+        "nproc": str(limits.processes + limits.threads),
+    }
     args = bwrap_command(bwrap, base, mounts, _environment(limits), config, root=drop_to is not None)
     started = time.monotonic()
     try:
@@ -260,14 +283,8 @@ def _collect(
     except subprocess.TimeoutExpired:
         _kill_group(process)
         returncode = process.wait()
-    header, _, data = bytes(report).partition(b"\n")
-    parsed: dict[str, Any] | None = None
-    if header:
-        try:
-            loaded = json.loads(header)
-            parsed = loaded if isinstance(loaded, dict) else None
-        except ValueError:
-            parsed = None
+    header, newline, data = bytes(report).partition(b"\n")
+    parsed = codes.decode_report(header) if newline else None
     return _Run(timed_out, returncode, log.text(), parsed, data, overflow, time.monotonic() - started)
 
 
@@ -344,18 +361,18 @@ def _outcome(run: _Run, limits: Limits, work_dir: Path) -> JobOutcome:
         return failed("unavailable", f"the sandbox could not start ({why})")
     if run.report_overflow or report.get("problem") == "too large":
         return failed("output", f"the job tried to write more than {describe_bytes(limits.max_output_bytes)}")
-    signal_number = report.get("signal")
-    if isinstance(signal_number, int):
-        return failed(*_signal_reason(signal_number, float(report.get("cpu_seconds") or 0.0), limits))
-    exit_code = report.get("exit")
+    signal_number = _number(report.get("signal"))
+    if signal_number is not None:
+        return failed(*_signal_reason(int(signal_number), _number(report.get("cpu_seconds")) or 0.0, limits))
+    exit_code = _number(report.get("exit"))
     if exit_code != 0:
         return failed(*_exit_reason(exit_code, detail, log, limits))
     if report.get("problem"):
-        return failed("result", str(report["problem"]))
+        return failed("result", report["problem"][:300])
     name = report.get("result")
-    if name is None:
+    if not name:
         return failed("result", "the job wrote no result: write /output/result.csv or /output/result.json")
-    if len(run.result) != report.get("size") or len(run.result) > limits.max_output_bytes:
+    if len(run.result) != _number(report.get("size")) or len(run.result) > limits.max_output_bytes:
         return failed("output", f"the job tried to write more than {describe_bytes(limits.max_output_bytes)}")
     try:
         table: ResultTable = (
@@ -366,6 +383,13 @@ def _outcome(run: _Run, limits: Limits, work_dir: Path) -> JobOutcome:
     target = work_dir / RESULT_NAME
     target.write_bytes(to_csv(table))
     return JobOutcome.success(target, table, log, elapsed)
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
 
 
 def _split_detail(log: str) -> tuple[str, str]:
@@ -394,7 +418,7 @@ def _signal_reason(number: int, cpu_seconds: float, limits: Limits) -> tuple[str
     return "error", f"the job crashed ({name})"
 
 
-def _exit_reason(code: Any, detail: str, log: str, limits: Limits) -> tuple[str, str]:
+def _exit_reason(code: float | None, detail: str, log: str, limits: Limits) -> tuple[str, str]:
     if code == codes.EXIT_MEMORY:
         return "memory", f"memory limit of {describe_bytes(limits.memory_bytes)} reached"
     if code == codes.EXIT_SPACE:
@@ -415,4 +439,5 @@ def _exit_reason(code: Any, detail: str, log: str, limits: Limits) -> tuple[str,
         return "file_access", f"the job tried to read {shown}, outside its input (only /input is readable)"
     last = next((line.strip() for line in reversed(log.splitlines()) if line.strip()), "")
     tail = f": {last[:300]}" if last else ""
-    return "error", f"the script failed with exit code {code}{tail}"
+    shown = "unknown" if code is None else f"{code:g}"
+    return "error", f"the script failed with exit code {shown}{tail}"

@@ -154,7 +154,7 @@ class Mounts:
 
 
 def bwrap_command(
-    bwrap: str, base: Layout, mounts: Mounts, env: dict[str, str], config: str, root: bool
+    bwrap: str, base: Layout, mounts: Mounts, env: dict[str, str], config: dict[str, str], root: bool
 ) -> list[str]:
     """The full bwrap argument list for one job (the launcher runs as the sandbox's first process)."""
     args = [bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
@@ -182,7 +182,8 @@ def bwrap_command(
     args += ["--ro-bind", str(mounts.script), "/job/script.py"]
     args += ["--ro-bind", str(LAUNCHER), "/job/launcher.py"]
     args += ["--remount-ro", "/", "--chdir", "/output"]
-    args += [base.interpreter, "-I", "-S", "-B", "/job/launcher.py", config]
+    args += [base.interpreter, "-I", "-S", "-B", "/job/launcher.py"]
+    args += [f"{key}={value}" for key, value in config.items()]
     return args
 
 

@@ -31,6 +31,7 @@ from allmende.compute.runtime import (
     JobOutcome,
     Limits,
     Runtime,
+    check_inputs,
     describe_bytes,
     describe_seconds,
 )
@@ -109,6 +110,10 @@ class SqlRuntime(Runtime):
         self, bundle: AlgorithmBundle, inputs: Sequence[InputFile], limits: Limits, work_dir: Path
     ) -> JobOutcome:
         started = time.monotonic()
+        try:
+            check_inputs(inputs)
+        except ValueError as exc:
+            return JobOutcome.failed("refused", str(exc))
         connection = duckdb.connect(":memory:")
         try:
             try:
@@ -118,7 +123,7 @@ class SqlRuntime(Runtime):
             try:
                 _load_and_lock(connection, inputs, limits)
             except duckdb.Error as exc:
-                return JobOutcome.failed("error", f"an input cannot be read: {_clean(exc, inputs)}")
+                return JobOutcome.failed("error", f"an input cannot be read: {clean_error(exc, inputs)}")
             return _execute(connection, statement, inputs, limits, work_dir, started)
         finally:
             connection.close()
@@ -223,7 +228,7 @@ def _stream_csv(
 def _failure(
     exc: duckdb.Error, timed_out: bool, inputs: Sequence[InputFile], limits: Limits, elapsed: float
 ) -> JobOutcome:
-    message = _clean(exc, inputs)
+    message = clean_error(exc, inputs)
     if timed_out or isinstance(exc, duckdb.InterruptException):
         return JobOutcome.failed(
             "time", f"time limit of {describe_seconds(limits.wall_seconds)} reached", "", elapsed
@@ -242,7 +247,7 @@ def _failure(
     return JobOutcome.failed("error", f"the query failed: {message}", message, elapsed)
 
 
-def _clean(exc: BaseException, inputs: Sequence[InputFile]) -> str:
+def clean_error(exc: BaseException, inputs: Sequence[InputFile]) -> str:
     """The first line of a DuckDB error, with the node's own file paths replaced by the table names."""
     text = _first_line(exc)
     for item in inputs:
