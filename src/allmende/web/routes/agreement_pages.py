@@ -14,10 +14,13 @@ from sqlalchemy.orm import Session
 from allmende.catalog.records import AssetRecord
 from allmende.clock import utcnow
 from allmende.negotiation.records import AgreementRecord
+from allmende.policy.compute import offered_action
+from allmende.policy.jsonld import policy_from_json
 from allmende.protocol.endpoint import in_read, in_transaction, node_of
 from allmende.protocol.problems import ProtocolProblem
 from allmende.transfer.records import TransferRecord
 from allmende.web.forms import FormState
+from allmende.web.routes.compute_views import jobs_of_agreement, terms_of
 from allmende.web.routes.contract_terms import PolicyText, TermWords, policy_text
 from allmende.web.security import Editor, Viewer, WebDenied, checked_form
 from allmende.web.templating import N_, Page, render
@@ -93,7 +96,12 @@ def _detail(session: Session, agreement_id: str) -> dict[str, Any] | None:
             .order_by(TransferRecord.created_at.desc())
         ).scalars()
     )
-    return {"a": record, "transfers": transfers, "title": _titles(session, [record]).get(record.target, "")}
+    return {
+        "a": record,
+        "transfers": transfers,
+        "title": _titles(session, [record]).get(record.target, ""),
+        "jobs": jobs_of_agreement(session, agreement_id),
+    }
 
 
 async def _load(request: Request, page: Page, agreement_id: str) -> dict[str, Any]:
@@ -112,12 +120,23 @@ async def _detail_page(
 ) -> Response:
     found = await _load(request, page, agreement_id)
     record: AgreementRecord = found["a"]
+    compute = terms_of(record.policy)
+    # A transfer under an agreement that permits only computing on the data would be refused.
+    only_compute = compute is not None and offered_action(policy_from_json(record.policy)) == "compute"
     found.update(
+        compute=compute,
+        may_compute=page.can_change
+        and record.role == "consumer"
+        and compute is not None
+        and found["status"] == "in_force",
         words=TermWords(page.language),
         notice=page.gettext(NOTICES[notice]) if notice in NOTICES else "",
         problem=problem,
         may_end=page.can_change and record.role == "provider" and record.terminated_at is None,
-        may_transfer=page.can_change and record.role == "consumer" and found["status"] == "in_force",
+        may_transfer=page.can_change
+        and record.role == "consumer"
+        and found["status"] == "in_force"
+        and not only_compute,
         in_flight={t.id: node_of(request).bytes_in_flight(t.id) for t in found["transfers"]},
     )
     return render(request, "agreement.html", found, status=status)
