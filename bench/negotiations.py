@@ -6,7 +6,8 @@ publishes one open-use offer; the consumer runs full negotiations (REQUESTED →
 by polling the list endpoint for changes (``updated_after``). Reports negotiations/s over the
 measured window and p50/p99 latency (start request to FINALIZED seen). Baseline in the same run: C concurrent
 authenticated GET /api/v1/node against the consumer. Also measures the remote-catalog fetch that
-every POST /api/v1/negotiations does first. ``--profile`` records the provider with py-spy.
+every POST /api/v1/negotiations does first. ``--profile`` records both servers with py-spy (``--gil``,
+collapsed stacks in bench/results/negotiations-{provider,consumer}.txt; py-spy is not a dependency).
 Target: ≥ 100 negotiations/s on 2 cores.
 """
 
@@ -16,6 +17,7 @@ import argparse
 import asyncio
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -56,7 +58,7 @@ class NegotiationResult:
     provider_cpu_ms: float
     consumer_cpu_ms: float
     base_cpu_ms: float
-    profile: Path | None
+    profiles: list[Path]
 
     @property
     def ratio(self) -> float:
@@ -161,6 +163,28 @@ async def _negotiate(
     return rate, [lat for _, lat in window], len(finished), failed
 
 
+def _start_spies(
+    procs: list[subprocess.Popen[bytes]], seconds: float
+) -> tuple[list[subprocess.Popen[bytes]], list[Path]]:
+    """py-spy recording each server for the measured window (nothing when py-spy is not installed)."""
+    beside = Path(sys.executable).with_name("py-spy")
+    exe = str(beside) if beside.exists() else shutil.which("py-spy")
+    if exe is None:
+        print("py-spy not found: no profile")
+        return [], []
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    spies, paths = [], []
+    for proc, name in zip(procs, ("provider", "consumer"), strict=True):
+        path = RESULTS / f"negotiations-{name}.txt"
+        command = [
+            exe, "record", "--pid", str(proc.pid), "-o", str(path), "--format", "raw", "--gil",
+            "--duration", str(int(seconds)), "--rate", "200", "--nonblocking",
+        ]  # fmt: skip
+        spies.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        paths.append(path)
+    return spies, paths
+
+
 async def _run(seconds: float, concurrency: int, profile: bool) -> NegotiationResult:
     from allmende.setup_node import init_node
 
@@ -175,11 +199,13 @@ async def _run(seconds: float, concurrency: int, profile: bool) -> NegotiationRe
             spawn(["-m", "bench._serve", str(tmp / "provider")], log=tmp / "provider.log", pycache=pycache),
             spawn(["-m", "bench._serve", str(tmp / "consumer")], log=tmp / "consumer.log", pycache=pycache),
         ]
-        spy: subprocess.Popen[bytes] | None = None
-        svg: Path | None = None
+        spies: list[subprocess.Popen[bytes]] = []
+        profiles: list[Path] = []
         try:
-            wait_ready(p_port, procs[0])
-            wait_ready(c_port, procs[1])
+            # Generous: the first start compiles every module into the fresh bytecode cache, which
+            # takes well over 30 s on a loaded 2-core machine (both servers compile at once).
+            wait_ready(p_port, procs[0], timeout=180)
+            wait_ready(c_port, procs[1], timeout=180)
             data = tmp / "measurements.csv"
             data.write_text("t,value\n0,1\n", encoding="utf-8")
             limits = httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4)
@@ -235,17 +261,8 @@ async def _run(seconds: float, concurrency: int, profile: bool) -> NegotiationRe
                     starts.append(time.monotonic() - t)
                 await asyncio.sleep(1.0)  # let those 20 finish before the measured run
 
-                if profile and shutil.which("py-spy") is not None:
-                    RESULTS.mkdir(parents=True, exist_ok=True)
-                    svg = RESULTS / "negotiations-provider.svg"
-                    spy = subprocess.Popen(
-                        [
-                            "py-spy", "record", "--pid", str(procs[0].pid), "-o", str(svg),
-                            "--duration", str(int(seconds)), "--rate", "200", "--nonblocking",
-                        ],
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                    )  # fmt: skip
+                if profile:
+                    spies, profiles = _start_spies(procs, seconds)
                 cpu_start = [_cpu_s(w) for w in watched]
                 rate, latencies, done, failed = await _negotiate(
                     consumer, provider_url, offer_id, seconds, concurrency
@@ -253,8 +270,8 @@ async def _run(seconds: float, concurrency: int, profile: bool) -> NegotiationRe
                 cpu_ms = [
                     (_cpu_s(w) - c) * 1000 / max(done, 1) for w, c in zip(watched, cpu_start, strict=True)
                 ]
-                if spy is not None:
-                    spy.wait(timeout=30)
+                for spy in spies:
+                    spy.wait(timeout=60)
         finally:
             for proc in procs:
                 stop(proc)
@@ -271,7 +288,7 @@ async def _run(seconds: float, concurrency: int, profile: bool) -> NegotiationRe
         provider_cpu_ms=cpu_ms[0],
         consumer_cpu_ms=cpu_ms[1],
         base_cpu_ms=base_cpu_ms,
-        profile=svg if svg is not None and svg.exists() else None,
+        profiles=[path for path in profiles if path.exists()],
     )
 
 
@@ -316,14 +333,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.negotiations")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--profile", action="store_true", help="record the provider with py-spy")
+    parser.add_argument("--profile", action="store_true", help="record both servers with py-spy")
     args = parser.parse_args()
     print(f"machine: {machine()}; load {load_average()}")
     result = measure(args.seconds, args.concurrency, args.profile)
     for name, figure, ratio, target in report(result):
         print(f"{name}: {figure}  ({ratio}{'; target ' + target if target else ''})")
-    if result.profile is not None:
-        print(f"provider profile: {result.profile}")
+    for path in result.profiles:
+        print(f"profile (py-spy --gil, collapsed stacks): {path}")
 
 
 if __name__ == "__main__":

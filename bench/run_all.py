@@ -10,7 +10,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from bench import catalog, cold_start, negotiations, network, transfer
+from bench import (
+    benchmark_round,
+    catalog,
+    cold_start,
+    compute,
+    knowledge_search,
+    negotiations,
+    network,
+    transfer,
+)
 from bench._common import load_average, machine
 
 
@@ -23,6 +32,9 @@ def main() -> None:
         ("catalog", lambda: catalog.report(catalog.measure())),
         ("transfer", lambda: transfer.report(transfer.measure())),
         ("network", lambda: network.report(network.measure())),
+        ("benchmark_round", lambda: benchmark_round.report(benchmark_round.measure())),
+        ("knowledge_search", lambda: knowledge_search.report(knowledge_search.measure())),
+        ("compute", lambda: compute.report(compute.measure())),
     )
     for name, run in runs:
         started = time.monotonic()

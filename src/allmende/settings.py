@@ -164,6 +164,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("crawl_interval_seconds", float, 300.0, "How often the federated catalog is crawled (0: off)."),
     Setting("crawl_concurrency", int, 16, "Nodes the crawler asks at the same time."),
     Setting("crawl_timeout_seconds", float, 10.0, "How long the crawler waits for one node's catalog."),
+    Setting(
+        "semantic_search",
+        bool,
+        True,
+        "Knowledge search by meaning where the semantic model is installed (false: keywords only).",
+    ),
     Setting("compute_wall_seconds", float, 60.0, "Wall-clock and CPU-time limit of one compute job."),
     Setting("compute_memory_mib", int, 1024, "Memory limit of one compute job, in MiB."),
     Setting("compute_max_output_mib", int, 10, "Largest result a compute job may write, in MiB."),

@@ -13,7 +13,7 @@ from tests.support.federation import admit_directly
 
 from allmende.knowledge.crawl import crawl_knowledge
 from allmende.knowledge.model import item_json
-from allmende.knowledge.records import KnowledgeSourceRecord
+from allmende.knowledge.records import KnowledgeIndexRecord, KnowledgeSourceRecord
 from allmende.knowledge.seed import demo_items
 
 pytestmark = pytest.mark.anyio
@@ -62,6 +62,14 @@ async def test_crawl_finds_items_and_drops_withdrawn_ones(make_node: NodeFactory
     assert found.status_code == 200
     hits = found.json()["hits"]
     assert hits[0]["id"] == kept and hits[0]["node"] == {"did": centre.did, "name": "Centre of Excellence"}
+
+    with sme.node.db.read() as session:
+        crawled = {r.item_id: r for r in session.execute(select(KnowledgeIndexRecord)).scalars()}
+    assert set(crawled) == {kept, gone} and all(r.embedding for r in crawled.values())
+    # an English need reaches the German item through its embedding, computed by the crawling node
+    meaning = await sme.api.get("/api/v1/knowledge/search", params={"q": "plastics factory downtime"})
+    by_meaning = {h["id"]: h for h in meaning.json()["hits"]}
+    assert by_meaning[kept]["keywordRank"] is None and by_meaning[kept]["semanticRank"] is not None
 
     unchanged = await crawl_knowledge(sme.node)
     assert (unchanged.nodes_updated, unchanged.nodes_unchanged) == (0, 1)

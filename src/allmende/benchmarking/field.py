@@ -15,8 +15,19 @@ from collections.abc import Callable, Mapping, Sequence
 
 PRIME = 2**127 - 1  # a Mersenne prime: room for sums of 10^4-scaled values from millions of parties
 
-Random = Callable[[int], int]
-"""``random(n)`` returns a uniform integer in ``[0, n)``; ``secrets.randbelow`` unless a test fixes it."""
+Random = Callable[[int], list[int]]
+"""``random(k)`` returns ``k`` uniform field elements; :func:`field_elements` unless a test fixes it."""
+_MASK = (1 << 127) - 1
+
+
+def field_elements(count: int) -> list[int]:
+    """``count`` uniform random field elements from one read of the system's CSPRNG.
+
+    Each is 127 random bits; the one value that equals PRIME (probability 2^-127) is drawn again.
+    """
+    raw = secrets.token_bytes(16 * count)
+    values = [int.from_bytes(raw[i : i + 16], "big") & _MASK for i in range(0, 16 * count, 16)]
+    return [v if v < PRIME else field_elements(1)[0] for v in values]
 
 
 class ShareError(ValueError):
@@ -29,7 +40,7 @@ def is_element(value: object) -> bool:
 
 
 def share_vector(
-    secret: Sequence[int], xs: Sequence[int], threshold: int, random: Random = secrets.randbelow
+    secret: Sequence[int], xs: Sequence[int], threshold: int, random: Random = field_elements
 ) -> dict[int, list[int]]:
     """The shares of ``secret`` (field elements) for the points ``xs``: ``{x: [share per element]}``."""
     if threshold < 1:
@@ -38,11 +49,12 @@ def share_vector(
         raise ShareError("share points must be distinct and in 1..PRIME-1")
     if len(xs) < threshold:
         raise ShareError(f"{len(xs)} share points cannot reach the threshold {threshold}")
+    if not all(is_element(element) for element in secret):
+        raise ShareError("a secret element is not a field element")
     shares: dict[int, list[int]] = {x: [] for x in xs}
-    for element in secret:
-        if not is_element(element):
-            raise ShareError("a secret element is not a field element")
-        coefficients = [element, *(random(PRIME) for _ in range(threshold - 1))]
+    randomness = random(len(secret) * (threshold - 1))
+    for i, element in enumerate(secret):
+        coefficients = [element, *randomness[i * (threshold - 1) : (i + 1) * (threshold - 1)]]
         for x in xs:
             value = 0
             for coefficient in reversed(coefficients):  # Horner

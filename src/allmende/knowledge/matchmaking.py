@@ -20,7 +20,8 @@ from allmende.knowledge.embeddings import Embedder
 from allmende.knowledge.model import FundingProgramme, GoodPracticeCase, KnowledgeError, parse_item
 from allmende.knowledge.records import KnowledgeIndexRecord as R
 from allmende.knowledge.regions import covers, region_label
-from allmende.knowledge.search import query_terms, search
+from allmende.knowledge.search import query_terms, search, stem
+from allmende.network.query_text import parse
 
 T = TypeVar("T")
 GROUPS = {
@@ -53,7 +54,11 @@ class Match:
 def text_reasons(need: str, hit_text: str) -> list[str]:
     """The words of the need the item's text contains (as prefixes, like the keyword search)."""
     lowered = hit_text.casefold()
-    found = [" ".join(t.words) for t in query_terms(need) if " ".join(t.words) in lowered]
+    stems = {" ".join(t.words) for t in query_terms(need)}
+    words = [w for group in parse(need) for t in group for w in (" ".join(t.words),)]
+    found = [
+        w for w in words if (stem(w) if " " not in w else w) in stems and (stem(w) in lowered or w in lowered)
+    ]
     return [f"mentions {', '.join(dict.fromkeys(found))}"] if found else []
 
 

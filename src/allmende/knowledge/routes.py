@@ -16,7 +16,7 @@ from allmende.api.errors import ApiProblem
 from allmende.knowledge import service
 from allmende.knowledge.crawl import crawl_knowledge
 from allmende.knowledge.eligibility import CompanyProfile
-from allmende.knowledge.embeddings import embedder
+from allmende.knowledge.embeddings import OFF_NOTICE, Embedder, embedder
 from allmende.knowledge.matchmaking import match
 from allmende.knowledge.model import KINDS, STATUSES, KnowledgeError
 from allmende.knowledge.regions import SIZE_CLASSES, region_code
@@ -32,6 +32,13 @@ Reader = Annotated[ApiCaller, Depends(reader)]
 Admin = Annotated[ApiCaller, Depends(admin)]
 T = TypeVar("T")
 Filter = Annotated[str | None, Query(max_length=200)]
+
+
+async def model_of(node: Node) -> Embedder | None:
+    """The embedding model, unless the node's setting ``semantic_search`` is off (or it is missing)."""
+    if not node.settings.semantic_search:
+        return None
+    return await anyio.to_thread.run_sync(embedder)
 
 
 def publisher(node: Node) -> service.Publisher:
@@ -64,7 +71,7 @@ async def _write(node: Node, work: Callable[[Session], T]) -> T:
 async def publish_item(request: Request, caller: Admin, data: Annotated[Any, Body()]) -> dict[str, Any]:
     """Publish a new item (validated; 400 with every bad field otherwise)."""
     node = node_of(request)
-    model = await anyio.to_thread.run_sync(embedder)
+    model = await model_of(node)
     return await _write(
         node,
         lambda s: item_view(
@@ -79,7 +86,7 @@ async def edit_item(
 ) -> dict[str, Any]:
     """Replace an item's content: a new version (the old ones are kept)."""
     node = node_of(request)
-    model = await anyio.to_thread.run_sync(embedder)
+    model = await model_of(node)
     return await _write(
         node,
         lambda s: item_view(
@@ -167,26 +174,35 @@ async def search_items(
 ) -> dict[str, Any]:
     """Hybrid search (keywords + meaning, fused by reciprocal rank) over this node's and crawled items.
     Without the semantic model: keyword-only, with a ``notice`` saying so."""
+    node = node_of(request)
     chosen = filters(kind, region, sector, size, status)
-    model = await anyio.to_thread.run_sync(embedder)
-    result = await in_read(
-        node_of(request), lambda s: search(s, q, filters=chosen, limit=limit, embedder=model)
-    )
-    return search_view(result)
+    model = await model_of(node)
+    result = await in_read(node, lambda s: search(s, q, filters=chosen, limit=limit, embedder=model))
+    return _turned_off(node, search_view(result))
+
+
+def _turned_off(node: Node, view: dict[str, Any]) -> dict[str, Any]:
+    if not node.settings.semantic_search:
+        view["notice"] = OFF_NOTICE
+    return view
 
 
 @router.post("/match")
 async def match_need(request: Request, _: Reader, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     """Matchmaking: ``{"need": "...", "profile": {sector, size_class, employees, region,
-    company_age_years, turnover_eur}}``; profile fields left out come from the node's settings."""
+    company_age_years, turnover_eur}, "limit": 10}``; profile fields left out come from the node's
+    settings; ``limit`` items per group (1 to 50)."""
     node = node_of(request)
     need = body.get("need")
     if not isinstance(need, str) or not need.strip() or len(need) > 2000:
         raise ApiProblem(400, "need must be a text of 1 to 2000 characters")
     profile = profile_from(body.get("profile") or {}, node)
-    model = await anyio.to_thread.run_sync(embedder)
-    groups = await in_read(node, lambda s: match(s, profile, need, embedder=model))
-    return {"profile": profile.__dict__, **matches_view(groups)}
+    limit = body.get("limit", 10)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 50:
+        raise ApiProblem(400, "limit must be a whole number from 1 to 50")
+    model = await model_of(node)
+    groups = await in_read(node, lambda s: match(s, profile, need, embedder=model, per_group=limit))
+    return _turned_off(node, {"profile": profile.__dict__, **matches_view(groups)})
 
 
 def profile_from(values: Any, node: Node) -> CompanyProfile:
@@ -219,7 +235,16 @@ def _number(value: Any, kind: type[int] | type[float]) -> Any:
 async def crawl_now(request: Request, _: Admin, full: bool = False) -> dict[str, Any]:
     """Pull the published knowledge items of the nodes in this node's directories now."""
     report = await crawl_knowledge(node_of(request), full=full)
-    return dict(report.__dict__)
+    return {
+        "nodesSeen": report.nodes_seen,
+        "nodesUpdated": report.nodes_updated,
+        "nodesUnchanged": report.nodes_unchanged,
+        "nodesFailed": report.nodes_failed,
+        "nodesWaiting": report.nodes_waiting,
+        "items": report.items,
+        "itemsSkipped": report.items_skipped,
+        "seconds": round(report.seconds, 3),
+    }
 
 
 @router.post("/seed")
@@ -227,7 +252,7 @@ async def seed(request: Request, caller: Admin, demo: bool = False) -> JSONRespo
     """Publish the bundled seed programmes (and with ``demo`` the demo cases and experts) that this node
     does not publish yet (by title and kind)."""
     node = node_of(request)
-    model = await anyio.to_thread.run_sync(embedder)
+    model = await model_of(node)
     added = await in_transaction(
         node, lambda s: load_seed(s, actor=caller.actor, publisher=publisher(node), embedder=model, demo=demo)
     )

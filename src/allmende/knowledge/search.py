@@ -9,6 +9,9 @@ Without the model the search is keyword-only and says so (``notice``).
 
 from __future__ import annotations
 
+import math
+import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,7 +25,9 @@ from allmende.knowledge.records import KnowledgeIndexRecord as R
 from allmende.knowledge.vectors import Filters, vectors
 from allmende.network.query_text import Term, parse
 
-CANDIDATES = 200
+_EMBEDDING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="knowledge-embedding")
+CANDIDATES = 100
+"""Rows each ranking contributes: past rank 100 a reciprocal rank adds under 1/160, nothing that matters."""
 MAX_LIMIT = 200
 Mode = Literal["hybrid", "keyword", "semantic"]
 STOPWORDS = frozenset(
@@ -151,16 +156,61 @@ class SearchResult:
     """Fused score of every candidate row (not only the returned page), for matchmaking."""
 
 
+_SUFFIXES = ("ungen", "ing", "en", "er", "es", "ed", "e", "s", "n")
+
+
+def stem(word: str) -> str:
+    """A word without its most common German or English ending, matched as a prefix
+    ("Förderprogrammen" finds "Förderprogramm", "events" finds "Event"); short words stay as they are."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
 def query_terms(text_: str) -> list[Term]:
-    """The query's words and phrases without function words (all of them if only those remain)."""
+    """The query's words (stemmed) and phrases without function words (all of them if only those remain)."""
     terms = [term for group in parse(text_) for term in group]
     kept = [t for t in terms if t.is_phrase or (t.words[0] not in STOPWORDS and len(t.words[0]) > 1)]
-    return kept or terms
+    return [t if t.is_phrase else Term((stem(t.words[0]),)) for t in kept or terms]
 
 
-def keyword_ranking(session: Session, text_: str, limit: int = CANDIDATES) -> list[int]:
-    """Row ids matching any word of ``text_``, best first (at most ``limit``)."""
+_FOLD = {
+    code: unicodedata.normalize("NFKD", chr(code))[0]
+    for code in range(0xC0, 0x250)
+    if unicodedata.normalize("NFKD", chr(code))[0] != chr(code)
+}
+
+
+def _folded(text_: str) -> str:
+    """Lower case without diacritics (as the full-text index compares words), at C speed."""
+    return text_.casefold().translate(_FOLD)
+
+
+def quorum(terms: list[Term]) -> int:
+    """How many of the query's terms a keyword match must contain: half of them, rounded up."""
+    return max(1, math.ceil(len(terms) / 2))
+
+
+def keyword_ranking(session: Session, text_: str, limit: int = CANDIDATES) -> tuple[list[int], list[int]]:
+    """Row ids matching words of ``text_``, best first (at most ``limit``): those containing at least
+    half of the query's terms (the quorum), and the weaker ones that contain fewer."""
     terms = query_terms(text_)
+    ranked = _any_term(session, terms, limit)
+    if len(terms) <= 2 or not ranked:
+        return ranked, []
+    texts = {
+        int(row[0]): _folded(f"{row[1]} {row[2]} {row[3]}")
+        for row in session.execute(select(R.id, R.title, R.keywords, R.body).where(R.id.in_(ranked)))
+    }
+    needed = quorum(terms)
+    words = [_folded(" ".join(t.words)) for t in terms]
+    strong = [r for r in ranked if sum(1 for w in words if w in texts.get(r, "")) >= needed]
+    chosen = set(strong)
+    return strong, [r for r in ranked if r not in chosen]
+
+
+def _any_term(session: Session, terms: list[Term], limit: int) -> list[int]:
     if not terms:
         return []
     if session.get_bind().dialect.name == "sqlite":
@@ -207,20 +257,29 @@ def search(
     rankings: list[list[int]] = []
     keyword: list[int] = []
     semantic: list[int] = []
+    # The query's embedding is computed on another thread while the database ranks the keywords (the
+    # model's C code releases the GIL): the two costs overlap instead of adding up.
+    query_vector = (
+        _EMBEDDING.submit(embedder.query, text_) if mode in ("hybrid", "semantic") and embedder else None
+    )
     if mode in ("hybrid", "keyword"):
         wide = CANDIDATES * (1 if np.all(passed) else 5)
-        keyword = [r for r in keyword_ranking(session, text_, wide) if _passes(index.positions, passed, r)]
-        keyword = keyword[:CANDIDATES]
+        strong, weak = keyword_ranking(session, text_, wide)
+        # Alone, keyword search lists the weaker matches after the strong ones; fused, only the strong
+        # ones count, since a match of one word in four says little against the meaning of the need.
+        chosen = strong if mode == "hybrid" and embedder is not None else [*strong, *weak]
+        keyword = [r for r in chosen if _passes(index.positions, passed, r)][:CANDIDATES]
         rankings.append(keyword)
-    if mode in ("hybrid", "semantic") and embedder is not None:
+    if query_vector is not None:
         usable = passed & index.has_vector
-        positions = np.flatnonzero(usable)
-        if len(positions):
-            similarity = index.matrix[positions] @ embedder.query(text_)
-            top = min(CANDIDATES, len(positions))
+        count = int(usable.sum())
+        if count:
+            # The whole matrix at once (no copy of the passing rows), the others pushed to the end.
+            similarity = np.where(usable, index.matrix @ query_vector.result(), -np.inf)
+            top = min(CANDIDATES, count)
             best = np.argpartition(-similarity, top - 1)[:top]
             best = best[np.argsort(-similarity[best], kind="stable")]
-            semantic = [int(index.ids[positions[i]]) for i in best]
+            semantic = [int(index.ids[i]) for i in best]
         rankings.append(semantic)
     chosen_weights = list(weights) if mode == "hybrid" and embedder is not None else None
     fused = rrf(rankings, weights=chosen_weights)
@@ -240,10 +299,8 @@ def _hits(
 ) -> list[Hit]:
     if not ranked:
         return []
-    rows = {
-        record.id: record
-        for record in session.execute(select(R).where(R.id.in_([r for r, _ in ranked]))).scalars()
-    }
+    columns = (R.id, R.item_id, R.node_did, R.node_name, R.kind, R.title, R.document, R.body, R.keywords)
+    rows = {row.id: row for row in session.execute(select(*columns).where(R.id.in_([r for r, _ in ranked])))}
     return [
         Hit(
             row_id=row,

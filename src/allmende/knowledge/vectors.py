@@ -8,8 +8,8 @@ is then one matrix-vector product plus a mask.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -90,16 +90,28 @@ _cache: dict[str, tuple[tuple[object, ...], Vectors]] = {}
 _lock = threading.Lock()
 
 
-def _fingerprint(session: Session) -> tuple[object, ...]:
-    count, top, newest = session.execute(select(func.count(), func.max(R.id), func.max(R.updated_at))).one()
-    stamp = newest.isoformat() if isinstance(newest, datetime) else str(newest)
-    return (int(count), top, stamp, index_version())
+_checked: dict[str, tuple[float, tuple[object, ...]]] = {}
+RECHECK_SECONDS = 2.0
+"""How long the index in memory is trusted without asking the database whether another process (the
+CLI, another worker) changed it; changes made by this process are seen at once."""
+
+
+def _fingerprint(session: Session, url: str) -> tuple[object, ...]:
+    # Every change inserts rows with new ids (index.put replaces a row), so count and highest id tell.
+    seen = _checked.get(url)
+    now = time.monotonic()
+    if seen is not None and now - seen[0] < RECHECK_SECONDS and seen[1][-1] == index_version():
+        return seen[1]
+    count, top = session.execute(select(func.count(R.id), func.max(R.id))).one()
+    mark = (int(count), top, index_version())
+    _checked[url] = (now, mark)
+    return mark
 
 
 def vectors(session: Session, model: str | None) -> Vectors:
     """The in-memory index for this database (loaded or reused); embeddings of ``model`` only."""
     url = str(session.get_bind().engine.url)
-    mark = (*_fingerprint(session), model)
+    mark = (*_fingerprint(session, url), model)
     with _lock:
         cached = _cache.get(url)
         if cached is not None and cached[0] == mark:

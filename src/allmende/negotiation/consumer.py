@@ -206,7 +206,8 @@ class ConsumerNegotiations:
         )
         now = utcnow()
         own_signature = self.env.sign_agreement(caller, str(agreement["@id"]), computed)
-        session.add(
+        repository.add_agreement(
+            session,
             AgreementRecord(
                 id=str(agreement["@id"]),
                 negotiation_id=record.id,
@@ -220,7 +221,7 @@ class ConsumerNegotiations:
                 consumer_signature=own_signature,
                 signed_at=now,
                 finalized_at=None,
-            )
+            ),
         )
         record.agreement_id = str(agreement["@id"])
         record.review_pending = False

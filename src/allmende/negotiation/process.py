@@ -13,7 +13,7 @@ from allmende.audit import log as audit
 from allmende.clock import utcnow
 from allmende.messaging import outbox
 from allmende.messaging.postbox import Postbox
-from allmende.negotiation import messages
+from allmende.negotiation import messages, repository
 from allmende.negotiation.records import NegotiationRecord
 from allmende.negotiation.states import InvalidTransition, Message, Role, State, next_state
 from allmende.protocol.problems import bad_request
@@ -79,8 +79,7 @@ def open_process(
         created_at=now,
         updated_at=now,
     )
-    session.add(record)
-    session.flush()
+    repository.add_negotiation(session, record)
     audit.append(
         session,
         actor=actor,

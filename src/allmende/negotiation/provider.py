@@ -348,7 +348,8 @@ class ProviderNegotiations:
         )
         record.agreement_id = agreement_id
         record.review_pending = False
-        session.add(
+        repository.add_agreement(
+            session,
             AgreementRecord(
                 id=agreement_id,
                 negotiation_id=record.id,
@@ -362,7 +363,7 @@ class ProviderNegotiations:
                 consumer_signature=None,
                 signed_at=now,
                 finalized_at=None,
-            )
+            ),
         )
         queue(
             session,

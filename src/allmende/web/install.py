@@ -14,12 +14,16 @@ from allmende.web.routes import (
     account_pages,
     agreement_pages,
     audit_pages,
+    benchmark_actions,
+    benchmark_pages,
     browse,
+    compute_pages,
     dashboard,
     discussion_moderation,
     discussion_pages,
     identity_pages,
     identity_trust,
+    knowledge_pages,
     negotiation_actions,
     negotiation_counter,
     negotiation_pages,
@@ -56,6 +60,10 @@ ROUTERS = (
     network_directory.router,
     discussion_moderation.router,  # before the pages: /discussions/reports is no topic id
     discussion_pages.router,
+    compute_pages.router,
+    benchmark_actions.router,  # before the pages: /benchmarks/new and /join are no ids
+    benchmark_pages.router,
+    knowledge_pages.router,
 )
 
 
@@ -104,4 +112,6 @@ def unexpected_error_page(request: Request) -> HTMLResponse:
 
 def is_page_path(path: str) -> bool:
     """Paths of the web interface (everything but the API, DSP, data plane and well-known documents)."""
-    return not path.startswith(("/api/", "/dsp", "/.well-known/", "/data/", "/push/", "/static/"))
+    return not path.startswith(
+        ("/api/", "/dsp", "/.well-known/", "/data/", "/push/", "/static/", "/compute/v1/")
+    )
