@@ -31,6 +31,7 @@ import httpx
 from allmende.accounts.rules import OWNER
 from allmende.accounts.service import create_user
 from allmende.demo_compute import run_compute
+from allmende.demo_knowledge import run_knowledge
 from allmende.demo_network import DIRECTORY_NAME, run_network
 from allmende.policy.jsonld import policy_from_json
 from allmende.policy.render import render_policy
@@ -127,6 +128,10 @@ NODES = (
     ("consumer", "Feinteile KG"),
     ("association", "Verband Maschinenbau Sachsen e.V."),
     ("outsider", "Außenseiter AG"),
+    ("centre", "Kompetenzzentrum Digitale Fertigung"),
+    ("drehteile", "Drehteile Schmidt OHG"),
+    ("guss", "Präzisionsguss Lausitz GmbH"),
+    ("kunststoff", "Kunststofftechnik Vogtland GmbH"),
 )
 
 
@@ -145,6 +150,7 @@ def run(root: Path, processes: list[subprocess.Popen[bytes]]) -> None:
             "password": add_demo_user(root / key),
         }
     update_settings(root / "association", {"directory_enabled": True, "directory_name": DIRECTORY_NAME})
+    update_settings(root / "consumer", {"sector": "manufacturing", "size_class": "small", "region": "Saxony"})
     say("Allmende demo — companies, their nodes, a contract, a community\n")
     for key, _ in NODES:
         node = nodes[key]
@@ -261,6 +267,7 @@ def run(root: Path, processes: list[subprocess.Popen[bytes]]) -> None:
         say("   for it by hand.")
     run_network(nodes, root, cli, say, 8)
     run_compute(nodes, root, say, 12)
+    run_knowledge(nodes, cli, say, 14)
     say("\nOpen the web interface in your browser (switch between Deutsch and English at the top):")
     for key, _ in NODES:
         node = nodes[key]
