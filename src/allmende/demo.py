@@ -30,6 +30,7 @@ import httpx
 
 from allmende.accounts.rules import OWNER
 from allmende.accounts.service import create_user
+from allmende.demo_benchmark import run_benchmark
 from allmende.demo_compute import run_compute
 from allmende.demo_knowledge import run_knowledge
 from allmende.demo_network import DIRECTORY_NAME, run_network
@@ -268,6 +269,7 @@ def run(root: Path, processes: list[subprocess.Popen[bytes]]) -> None:
     run_network(nodes, root, cli, say, 8)
     run_compute(nodes, root, say, 12)
     run_knowledge(nodes, cli, say, 14)
+    run_benchmark(nodes, cli, say, 16)
     say("\nOpen the web interface in your browser (switch between Deutsch and English at the top):")
     for key, _ in NODES:
         node = nodes[key]

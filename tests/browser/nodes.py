@@ -17,7 +17,7 @@ import httpx
 
 from allmende.settings import update_settings
 
-READY_SECONDS = 30.0
+READY_SECONDS = 90.0  # node processes start slowly on a loaded 2-core machine
 
 
 @dataclass

@@ -111,7 +111,8 @@ def unexpected_error_page(request: Request) -> HTMLResponse:
 
 
 def is_page_path(path: str) -> bool:
-    """Paths of the web interface (everything but the API, DSP, data plane and well-known documents)."""
+    """Paths of the web interface (everything but the API, DSP, data plane, well-known documents and the
+    open list of knowledge items, which machines read)."""
     return not path.startswith(
-        ("/api/", "/dsp", "/.well-known/", "/data/", "/push/", "/static/", "/compute/v1/")
+        ("/api/", "/dsp", "/.well-known/", "/data/", "/push/", "/static/", "/compute/v1/", "/knowledge/items")
     )

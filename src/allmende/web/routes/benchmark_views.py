@@ -57,7 +57,7 @@ def histogram_chart(
     kpi: Kpi, histogram: Sequence[int], own: float | None, width: int = 600
 ) -> HistogramChart:
     """Bars of equal width for the buckets of ``kpi``; the tallest bar fills the plot height."""
-    height, top, bottom, side = 200, 26.0, 28.0, 28.0
+    height, top, bottom, side = 214, 40.0, 28.0, 28.0
     baseline = height - bottom
     plot_height = baseline - top
     plot_width = width - 2 * side
