@@ -144,3 +144,13 @@ async def test_roles_and_german(make_node: NodeFactory) -> None:
     assert "Diskussionen" in german.text and "Thema eröffnen" in german.text
     thread = await member.get(topic)
     assert "Beitrag schreiben" in thread.text and "Ihr Beitrag" in thread.text
+
+
+async def test_a_link_from_a_knowledge_item_fills_in_the_topic_form(make_node: NodeFactory) -> None:
+    host = await make_node("Kompetenzzentrum", 8789)
+    owner = await logged_in(host, "olga", "owner")
+    about = "urn:knowledge:case-17"
+    page = await owner.get(f"/discussions?about={quote(about)}&title={quote('Sensoren <nachrüsten>')}")
+    assert page.status_code == 200
+    assert f'value="{about}"' in page.text
+    assert 'value="Sensoren &lt;nachrüsten&gt;"' in page.text

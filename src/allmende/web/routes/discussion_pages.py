@@ -61,9 +61,15 @@ def _post_item(view: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/discussions")
-async def topics_page(request: Request, page: Viewer, notice: str = "") -> Response:
-    """The topics hosted here, the form to open one, reading a topic on another node, my posts elsewhere."""
-    return await _topics(request, page, FormState(), notice=notice)
+async def topics_page(
+    request: Request, page: Viewer, notice: str = "", about: str = "", title: str = ""
+) -> Response:
+    """The topics hosted here, the form to open one, reading a topic on another node, my posts elsewhere.
+
+    ``about`` and ``title`` fill in the form (the knowledge hub's "Discuss this item" link).
+    """
+    prefilled = FormState(values={"about": about.strip()[:1000], "title": title.strip()[:200]})
+    return await _topics(request, page, prefilled, notice=notice)
 
 
 async def _topics(
