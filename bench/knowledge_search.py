@@ -162,8 +162,10 @@ class Latency:
     p50_ms: float
     p95_ms: float
     items: int
+    cpu_p50_ms: float
     cpu_p95_ms: float
-    """CPU time of the process per search (all its threads): what a search costs on an idle machine."""
+    """CPU time of the process per search (all its threads, so the query embedding and the keyword
+    ranking, which overlap in time, add up): at most what a search takes on an idle machine."""
     load: str
 
 
@@ -273,7 +275,15 @@ def _latency(db: Database, model: Embedder) -> list[Latency]:
             cpu.sort()
             p95 = int(0.95 * (len(times) - 1))
             result.append(
-                Latency(mode, statistics.median(times), times[p95], ITEMS, cpu[p95], load_average())
+                Latency(
+                    mode,
+                    statistics.median(times),
+                    times[p95],
+                    ITEMS,
+                    statistics.median(cpu),
+                    cpu[p95],
+                    load_average(),
+                )
             )
     return result
 
@@ -313,7 +323,7 @@ def report(result: Result) -> list[tuple[str, str, str, str]]:
             (
                 f"knowledge search latency, {x.mode}, {x.items} items",
                 f"{x.p50_ms:.1f} ms p50 / {x.p95_ms:.1f} ms p95 wall (load {x.load}), "
-                f"{x.cpu_p95_ms:.1f} ms p95 CPU",
+                f"{x.cpu_p50_ms:.1f} ms p50 / {x.cpu_p95_ms:.1f} ms p95 CPU",
                 f"{x.p95_ms / keyword.p95_ms:.2f}x keyword p95",
                 f"p95 <= {TARGET_P95_MS:.0f} ms" if x.mode == "hybrid" else "",
             )

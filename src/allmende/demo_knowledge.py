@@ -54,7 +54,5 @@ def run_knowledge(nodes: dict[str, dict[str, Any]], cli: Cli, say: Say, step: in
     programmes = matched.get("programmes") or []
     order = [p.get("eligibility") for p in programmes]
     rank = {"eligible": 0, "check": 1, "ineligible": 2}
-    in_order = all(
-        rank.get(a or "", 1) <= rank.get(b or "", 1) for a, b in pairwise(order)
-    )
+    in_order = all(rank.get(a or "", 1) <= rank.get(b or "", 1) for a, b in pairwise(order))
     say(f"   Eligible programmes come first: {'yes' if in_order else 'NO (bug!)'}.")

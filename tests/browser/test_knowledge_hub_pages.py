@@ -1,6 +1,7 @@
 """The knowledge hub in a real browser on a live node: the owner seeds the programmes and demo items,
 finds a case by meaning, opens it, and gets matchmaking for the demo need with the company profile
-pre-filled from the node's settings and eligible programmes first."""
+pre-filled from the node's settings and eligible programmes first; then publishes an event through its form
+(an error shown at its field first)."""
 
 from __future__ import annotations
 
@@ -67,3 +68,24 @@ def test_search_item_and_matchmaking(new_page: PageFactory, tmp_path: Path) -> N
         expect(page.get_by_role("heading", name="Cases of similar companies")).to_be_visible()
         check_page(page)
         shoot_both(page, "knowledge-match")
+
+        # publishing: the event form, an error at its field, then the event in the node's list
+        page.goto(f"{centre.url}/hub")
+        page.get_by_role("link", name="Publish knowledge").click()
+        page.get_by_role("link", name="Event").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Publish an event")
+        check_page(page)
+        page.get_by_role("textbox", name="Title").fill("Sprechstunde Energie")
+        page.get_by_role("textbox", name="Summary").fill("Fragen zum Energiemonitoring im Betrieb")
+        page.get_by_role("textbox", name="Topic").fill("Energie")
+        page.get_by_label("Starts").fill("2026-12-03T17:00")
+        page.get_by_role("button", name="Publish").click()
+        expect(page.get_by_role("alert")).to_contain_text("Give a place or tick online.")
+        expect(page.get_by_role("textbox", name="Place")).to_have_attribute("aria-invalid", "true")
+        check_page(page)
+        page.get_by_role("checkbox", name="Online").check()
+        page.get_by_role("button", name="Publish").click()
+        expect(page.get_by_role("status")).to_contain_text("The item is published")
+        expect(page.get_by_role("table")).to_contain_text("Sprechstunde Energie")
+        check_page(page)
+        shoot_both(page, "knowledge-publish")

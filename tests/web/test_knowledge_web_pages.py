@@ -60,6 +60,10 @@ async def test_matchmaking_page_is_prefilled_and_german(make_node: NodeFactory) 
     first_eligible = text.index("förderfähig")
     assert "nicht förderfähig" not in text[:first_eligible]
     assert "geprüft am 2026-11-27" in text
+    # why each matches, in German too: the words of the need, the profile, the programme's conditions
+    assert "erwähnt spritzgussmaschinen" in text.casefold() or "erwähnt vernetzen" in text
+    assert "gleiche Region (Sachsen)" in text and "Beschäftigte im Bereich 0–249" in text
+    assert "mentions" not in text and "same region" not in text
     bad = await browser.get("/hub/match", params={"need": need, "employees": "many"})
     assert "Geben Sie eine ganze Zahl an." in bad.text
     await browser.aclose()

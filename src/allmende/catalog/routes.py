@@ -46,7 +46,9 @@ async def catalog_request(request: Request) -> Response:
     communities = (await verify_presented(node, claims)).communities
     entries, has_more = await in_read(
         node,
-        lambda s: node.catalog.page(s, claims.issuer, offset=offset, limit=limit, communities=communities),
+        lambda s: node.catalog.page(
+            s, claims.issuer, offset=offset, limit=limit, communities=communities, provider_did=node.did
+        ),
     )
     catalog = build_catalog(
         entries,
@@ -80,7 +82,13 @@ async def dataset_request(dataset_id: str, request: Request) -> JSONResponse:
     entries, _ = await in_read(
         node,
         lambda s: node.catalog.page(
-            s, claims.issuer, offset=0, limit=1, dataset_id=dataset_id, communities=communities
+            s,
+            claims.issuer,
+            offset=0,
+            limit=1,
+            dataset_id=dataset_id,
+            communities=communities,
+            provider_did=node.did,
         ),
     )
     if not entries:

@@ -253,10 +253,13 @@ class CatalogView:
         limit: int,
         dataset_id: str | None = None,
         communities: frozenset[str] = frozenset(),
+        provider_did: str | None = None,
     ) -> tuple[list[DatasetEntry], bool]:
         """Datasets ``offset``..``offset+limit`` the caller may see, and whether more follow.
 
         Two queries per page, whatever its size: the assets with published offers, then their offers.
+        With ``provider_did`` (the node's DID, the offers' assigner), the node's published knowledge
+        items follow the assets as open datasets (everyone sees them).
         """
         visible: list[tuple[AssetRecord, list[OfferRecord]]] = []
         skipped = 0
@@ -281,7 +284,16 @@ class CatalogView:
             if len(assets) < batch:
                 break
         has_more = len(visible) > limit
-        return [to_entry(asset, offers) for asset, offers in visible[:limit]], has_more
+        entries = [to_entry(asset, offers) for asset, offers in visible[:limit]]
+        if provider_did is not None and not has_more:
+            # The assets ran out on this page: ``skipped`` is how many visible ones came before it.
+            from allmende.knowledge.catalog_entries import catalog_page  # knowledge builds on catalog
+
+            items, has_more = catalog_page(
+                session, provider_did, offset=offset - skipped, limit=limit - len(entries), item_id=dataset_id
+            )
+            entries.extend(items)
+        return entries, has_more
 
     @staticmethod
     def _assets_with_offers(

@@ -5,8 +5,8 @@ Each published item becomes a DCAT dataset with the item's id, title, summary an
 clients that only read catalogs see the node's knowledge too. The item itself needs no agreement: it
 is served to anyone at ``/knowledge/items/{id}`` (see :mod:`allmende.knowledge.publication`).
 
-The catalog routes append :func:`catalog_entries` to the asset datasets (integration point, see
-docs/knowledge.md); this module only builds the entries.
+``CatalogView.page`` appends :func:`catalog_page` after the asset datasets of the DSP catalog, so the
+federated catalog crawler sees them too (see docs/knowledge.md for how they appear in network search).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from allmende.catalog.model import DatasetEntry, OfferEntry
@@ -53,3 +54,22 @@ def catalog_entry(record: KnowledgeItemRecord, assigner: str) -> DatasetEntry:
 def catalog_entries(session: Session, assigner: str) -> list[DatasetEntry]:
     """Every published knowledge item of this node as a catalog dataset, oldest first."""
     return [catalog_entry(record, assigner) for record in published(session)]
+
+
+def catalog_page(
+    session: Session, assigner: str, *, offset: int, limit: int, item_id: str | None = None
+) -> tuple[list[DatasetEntry], bool]:
+    """Published items ``offset``..``offset+limit`` (oldest first; only ``item_id`` if given) as
+    catalog datasets, and whether more follow."""
+    limit = max(0, limit)
+    query = select(KnowledgeItemRecord).where(KnowledgeItemRecord.removed_at.is_(None))
+    if item_id is not None:
+        query = query.where(KnowledgeItemRecord.id == item_id)
+    rows = list(
+        session.execute(
+            query.order_by(KnowledgeItemRecord.created_at, KnowledgeItemRecord.id)
+            .offset(max(0, offset))
+            .limit(limit + 1)
+        ).scalars()
+    )
+    return [catalog_entry(record, assigner) for record in rows[:limit]], len(rows) > limit

@@ -137,8 +137,10 @@ def _sync_sources(session: Session, targets: Targets) -> None:
 async def crawl_knowledge(node: Node, *, full: bool = False) -> KnowledgeCrawlReport:
     """Visit every node in this node's directories that is due and update the knowledge index."""
     lock = _locks.setdefault(node, asyncio.Lock())
+    # Loading the model takes a while the first time: on a worker thread, not in the event loop.
+    model = await anyio.to_thread.run_sync(embedder) if node.settings.semantic_search else None
     async with lock:
-        return await _crawl(node, full, embedder() if node.settings.semantic_search else None)
+        return await _crawl(node, full, model)
 
 
 async def _crawl(node: Node, full: bool, model: Embedder | None) -> KnowledgeCrawlReport:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from allmende.knowledge.model import FundingProgramme
+from allmende.knowledge.reasons import Reason
 from allmende.knowledge.regions import SIZE_CLASSES, covers, employee_range, region_code, region_label
 
 Verdict = Literal["eligible", "check", "ineligible"]
@@ -64,76 +65,80 @@ class EligibilityResult:
 def assess(programme: FundingProgramme, profile: CompanyProfile) -> EligibilityResult:
     """Check ``profile`` against every condition ``programme`` states."""
     rules = programme.eligibility
-    met: list[str] = []
-    failed: list[str] = []
-    unknown: list[str] = []
+    met: list[Reason] = []
+    failed: list[Reason] = []
+    unknown: list[Reason] = []
     if programme.status != "open":
+        note = programme.status_note
         failed.append(
-            f"programme is {programme.status}"
-            + (f" ({programme.status_note})" if programme.status_note else "")
+            Reason("status_note", status=programme.status, note=note)
+            if note
+            else Reason("status", status=programme.status)
         )
     span = profile.employees_range()
     if rules.max_employees is not None or rules.min_employees is not None:
         if span is None:
-            unknown.append("number of employees not given")
+            unknown.append(Reason("employees_unknown"))
         else:
             fewest, most = span
             top = "∞" if rules.max_employees is None else str(rules.max_employees)
             limit = f"{rules.min_employees or 0}–{top}"
             if rules.max_employees is not None and fewest > rules.max_employees:
-                failed.append(f"more than {rules.max_employees} employees")
+                failed.append(Reason("employees_above", most=rules.max_employees))
             elif rules.min_employees is not None and most is not None and most < rules.min_employees:
-                failed.append(f"fewer than {rules.min_employees} employees")
+                failed.append(Reason("employees_below", least=rules.min_employees))
             elif (rules.max_employees is not None and (most is None or most > rules.max_employees)) or (
                 rules.min_employees is not None and fewest < rules.min_employees
             ):
-                unknown.append(f"employees must be {limit}; give the exact number")
+                unknown.append(Reason("employees_exact", span=limit))
             else:
-                met.append(f"employees within {limit}")
+                met.append(Reason("employees_within", span=limit))
     if rules.size_classes:
         if not profile.size_class:
-            unknown.append("size class not given")
+            unknown.append(Reason("size_unknown"))
         elif profile.size_class in rules.size_classes:
-            met.append(f"size class {profile.size_class}")
+            met.append(Reason("size_met", size=profile.size_class))
         else:
-            failed.append(f"size class {profile.size_class} not among {', '.join(rules.size_classes)}")
+            sizes = ", ".join(rules.size_classes)
+            failed.append(Reason("size_failed", size=profile.size_class, sizes=sizes))
     if rules.regions:
         code = profile.region_code
         areas = ", ".join(region_label(r) for r in rules.regions)
         if code is None:
-            unknown.append(f"region not given (programme is for {areas})")
+            unknown.append(Reason("region_unknown", areas=areas))
         elif any(covers(area, code) for area in rules.regions):
-            met.append(f"region {region_label(code)} within {areas}")
+            met.append(Reason("region_met", region=region_label(code), areas=areas))
         else:
-            failed.append(f"region {region_label(code)} outside {areas}")
+            failed.append(Reason("region_failed", region=region_label(code), areas=areas))
     if rules.sectors:
         wanted = {s.casefold() for s in rules.sectors}
         if not profile.sector:
-            unknown.append("sector not given")
+            unknown.append(Reason("sector_unknown"))
         elif profile.sector.casefold() in wanted:
-            met.append(f"sector {profile.sector}")
+            met.append(Reason("sector_met", sector=profile.sector))
         else:
-            failed.append(f"sector {profile.sector} not among {', '.join(rules.sectors)}")
+            failed.append(Reason("sector_failed", sector=profile.sector, sectors=", ".join(rules.sectors)))
     if rules.max_company_age_years is not None or rules.min_company_age_years is not None:
         age = profile.company_age_years
         if age is None:
-            unknown.append("company age not given")
+            unknown.append(Reason("age_unknown"))
         elif rules.max_company_age_years is not None and age > rules.max_company_age_years:
             failed.append(
-                "company too old (programme is for founders before founding)"
+                Reason("age_before_founding")
                 if rules.max_company_age_years == 0
-                else f"company older than {rules.max_company_age_years:g} years"
+                else Reason("age_above", years=float(rules.max_company_age_years))
             )
         elif rules.min_company_age_years is not None and age < rules.min_company_age_years:
-            failed.append(f"company younger than {rules.min_company_age_years:g} years")
+            failed.append(Reason("age_below", years=float(rules.min_company_age_years)))
         else:
-            met.append("company age fits")
+            met.append(Reason("age_met"))
     if rules.max_turnover_eur is not None:
+        amount = float(rules.max_turnover_eur)
         if profile.turnover_eur is None:
-            unknown.append(f"turnover not given (at most EUR {rules.max_turnover_eur:,.0f})")
+            unknown.append(Reason("turnover_unknown", amount=amount))
         elif profile.turnover_eur > rules.max_turnover_eur:
-            failed.append(f"turnover above EUR {rules.max_turnover_eur:,.0f}")
+            failed.append(Reason("turnover_above", amount=amount))
         else:
-            met.append(f"turnover at most EUR {rules.max_turnover_eur:,.0f}")
+            met.append(Reason("turnover_met", amount=amount))
     verdict: Verdict = "ineligible" if failed else ("check" if unknown else "eligible")
     return EligibilityResult(verdict, tuple(met), tuple(failed), tuple(unknown))

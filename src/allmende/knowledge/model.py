@@ -283,7 +283,11 @@ def parse_item(data: Any) -> KnowledgeItem:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:
         details = [
-            {"field": ".".join(str(p) for p in error["loc"][1:]) or "item", "message": error["msg"]}
+            {
+                "field": ".".join(str(p) for p in error["loc"][1:]) or "item",
+                "message": error["msg"],
+                "type": error["type"],
+            }
             for error in exc.errors()
         ]
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])

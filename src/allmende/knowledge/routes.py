@@ -17,12 +17,12 @@ from allmende.knowledge import service
 from allmende.knowledge.crawl import crawl_knowledge
 from allmende.knowledge.eligibility import CompanyProfile
 from allmende.knowledge.embeddings import OFF_NOTICE, Embedder, embedder
+from allmende.knowledge.filters import Filters
 from allmende.knowledge.matchmaking import match
 from allmende.knowledge.model import KINDS, STATUSES, KnowledgeError
 from allmende.knowledge.regions import SIZE_CLASSES, region_code
 from allmende.knowledge.search import MAX_LIMIT, search
 from allmende.knowledge.seeding import load_seed
-from allmende.knowledge.vectors import Filters
 from allmende.knowledge.views import matches_view, search_view
 from allmende.node import Node
 from allmende.protocol.endpoint import in_read, in_transaction, node_of

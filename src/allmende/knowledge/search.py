@@ -10,20 +10,23 @@ Without the model the search is keyword-only and says so (``notice``).
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
 from sqlalchemy import ColumnClause, bindparam, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from allmende.knowledge.embeddings import NOTICE, Embedder
+from allmende.knowledge.filters import Filters
 from allmende.knowledge.fusion import rrf
 from allmende.knowledge.records import KnowledgeIndexRecord as R
-from allmende.knowledge.vectors import Filters, vectors
 from allmende.network.query_text import Term, parse
+
+if TYPE_CHECKING:
+    from allmende.knowledge.vectors import Mask, Vectors
 
 _EMBEDDING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="knowledge-embedding")
 CANDIDATES = 100
@@ -175,16 +178,14 @@ def query_terms(text_: str) -> list[Term]:
     return [t if t.is_phrase else Term((stem(t.words[0]),)) for t in kept or terms]
 
 
-_FOLD = {
-    code: unicodedata.normalize("NFKD", chr(code))[0]
-    for code in range(0xC0, 0x250)
-    if unicodedata.normalize("NFKD", chr(code))[0] != chr(code)
-}
+_MARKS = re.compile("[\u0300-\u036f]+")
 
 
 def _folded(text_: str) -> str:
-    """Lower case without diacritics (as the full-text index compares words), at C speed."""
-    return text_.casefold().translate(_FOLD)
+    """Lower case without diacritics (as the full-text index compares words): decomposed, the combining
+    marks dropped, all in C (a translation table is looked up per character: three times slower)."""
+    lowered = text_.casefold()
+    return lowered if lowered.isascii() else _MARKS.sub("", unicodedata.normalize("NFKD", lowered))
 
 
 def quorum(terms: list[Term]) -> int:
@@ -245,6 +246,8 @@ def search(
 ) -> SearchResult:
     """The items best matching ``text_`` under ``filters``. ``mode`` narrows to one ranking (the
     evaluation compares them); without an embedder it is always keyword-only."""
+    from allmende.knowledge.vectors import vectors  # numpy, loaded at the first search, not at start-up
+
     limit = max(1, min(int(limit), MAX_LIMIT))
     notice = NOTICE if embedder is None else None
     if embedder is None:
@@ -263,7 +266,7 @@ def search(
         _EMBEDDING.submit(embedder.query, text_) if mode in ("hybrid", "semantic") and embedder else None
     )
     if mode in ("hybrid", "keyword"):
-        wide = CANDIDATES * (1 if np.all(passed) else 5)
+        wide = CANDIDATES * (1 if bool(passed.all()) else 5)
         strong, weak = keyword_ranking(session, text_, wide)
         # Alone, keyword search lists the weaker matches after the strong ones; fused, only the strong
         # ones count, since a match of one word in four says little against the meaning of the need.
@@ -271,15 +274,7 @@ def search(
         keyword = [r for r in chosen if _passes(index.positions, passed, r)][:CANDIDATES]
         rankings.append(keyword)
     if query_vector is not None:
-        usable = passed & index.has_vector
-        count = int(usable.sum())
-        if count:
-            # The whole matrix at once (no copy of the passing rows), the others pushed to the end.
-            similarity = np.where(usable, index.matrix @ query_vector.result(), -np.inf)
-            top = min(CANDIDATES, count)
-            best = np.argpartition(-similarity, top - 1)[:top]
-            best = best[np.argsort(-similarity[best], kind="stable")]
-            semantic = [int(index.ids[i]) for i in best]
+        semantic = _semantic_ranking(index, passed & index.has_vector, query_vector.result())
         rankings.append(semantic)
     chosen_weights = list(weights) if mode == "hybrid" and embedder is not None else None
     fused = rrf(rankings, weights=chosen_weights)
@@ -287,6 +282,27 @@ def search(
     semantic_ranks = {row: rank for rank, row in enumerate(semantic, start=1)}
     hits = _hits(session, fused[:limit], keyword_ranks, semantic_ranks)
     return SearchResult(mode, hits, notice, dict(fused))
+
+
+def _semantic_ranking(index: Vectors, usable: Mask, query: Any) -> list[int]:
+    """Row ids of the ``CANDIDATES`` usable rows most similar to ``query``, best first."""
+    import numpy as np
+
+    count = int(np.count_nonzero(usable))
+    if not count:
+        return []
+    # The whole matrix at once (no copy of the passing rows); the others pushed to the end; only the
+    # best are sorted (argpartition), not all 20,000. einsum, not `@`: BLAS splits a matrix-vector
+    # product over threads whose hand-over costs more than it saves (measured on 20,000 rows, two
+    # cores: 3.6 ms CPU and 9 ms wall against 6.7 ms and 20 ms; more on a busy machine).
+    similarity = np.einsum("ij,j->i", index.matrix, query)
+    if count < len(similarity):
+        similarity[~usable] = -np.inf
+    top = min(CANDIDATES, count)
+    best = np.argpartition(similarity, len(similarity) - top)[len(similarity) - top :]
+    best = best[np.argsort(-similarity[best], kind="stable")]
+    ranked: list[int] = index.ids[best].tolist()
+    return ranked
 
 
 def _passes(positions: dict[int, int], passed: Any, row: int) -> bool:

@@ -17,24 +17,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from allmende.knowledge.embeddings import from_bytes
+from allmende.knowledge.filters import Filters
 from allmende.knowledge.index import index_version
 from allmende.knowledge.records import KnowledgeIndexRecord as R
 from allmende.knowledge.regions import covers
 
 Mask = npt.NDArray[np.bool_]
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Hard filters: each None lets everything through. ``region``: a region code; items for anyone or
-    for an area containing it pass. ``sector``, ``size``: items for anyone or naming it pass.
-    ``status``: items without a status (all but programmes) pass, programmes only with this one."""
-
-    kind: str | None = None
-    region: str | None = None
-    sector: str | None = None
-    size: str | None = None
-    status: str | None = None
+__all__ = ["Filters", "Mask", "Vectors", "vectors"]
 
 
 @dataclass
@@ -130,12 +119,12 @@ def _load(session: Session, model: str | None) -> Vectors:
     ).all()
     blobs = [row[6] if model is not None and row[7] == model else None for row in rows]
     dim = next((len(b) // 4 for b in blobs if b), 1)
+    has = np.array([b is not None and len(b) == 4 * dim for b in blobs], dtype=np.bool_)
     matrix = np.zeros((len(rows), dim), dtype=np.float32)
-    has = np.zeros(len(rows), dtype=np.bool_)
-    for i, blob in enumerate(blobs):
-        if blob and len(blob) // 4 == dim:
-            matrix[i] = from_bytes(bytes(blob))
-            has[i] = True
+    if has.any():
+        # One buffer for all vectors: 20,000 rows load in milliseconds, not row by row.
+        joined = b"".join(bytes(b) for b, ok in zip(blobs, has, strict=True) if ok and b)
+        matrix[has] = from_bytes(joined).reshape(-1, dim)
     return Vectors(
         ids=np.array([int(row[0]) for row in rows], dtype=np.int64),
         matrix=matrix,

@@ -201,7 +201,10 @@ def _datasets(visit: Visit, response: httpx.Response) -> list[DatasetFields]:
 
 async def crawl_forever(node: Node) -> None:
     """Crawl every ``crawl_interval_seconds`` while the node runs (the first crawl one interval, at most
-    a minute, after start). A failed crawl is logged; the loop goes on."""
+    a minute, after start): the federated catalog, then the knowledge items of the same nodes. A failed
+    crawl is logged; the loop goes on (and a failed catalog crawl does not skip the knowledge crawl)."""
+    from allmende.knowledge.crawl import crawl_knowledge
+
     first = True
     while True:
         interval = float(node.settings.crawl_interval_seconds)
@@ -215,3 +218,9 @@ async def crawl_forever(node: Node) -> None:
             raise
         except Exception:
             log.exception("crawl of the federated catalog failed")
+        try:
+            await crawl_knowledge(node)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("crawl of the network's knowledge items failed")

@@ -24,6 +24,7 @@ from allmende.web.routes import (
     identity_pages,
     identity_trust,
     knowledge_pages,
+    knowledge_publish,
     negotiation_actions,
     negotiation_counter,
     negotiation_pages,
@@ -63,6 +64,7 @@ ROUTERS = (
     compute_pages.router,
     benchmark_actions.router,  # before the pages: /benchmarks/new and /join are no ids
     benchmark_pages.router,
+    knowledge_publish.router,
     knowledge_pages.router,
 )
 

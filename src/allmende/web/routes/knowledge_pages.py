@@ -12,15 +12,16 @@ from sqlalchemy import select
 
 from allmende.knowledge.eligibility import CompanyProfile
 from allmende.knowledge.embeddings import Embedder, embedder
+from allmende.knowledge.filters import Filters
 from allmende.knowledge.matchmaking import match
 from allmende.knowledge.model import KINDS, STATUSES
 from allmende.knowledge.records import KnowledgeIndexRecord
 from allmende.knowledge.regions import SIZE_CLASSES, region_code, region_label
 from allmende.knowledge.search import search
-from allmende.knowledge.vectors import Filters
 from allmende.node import Node
 from allmende.protocol.endpoint import in_read, node_of
 from allmende.web.forms import FormState
+from allmende.web.routes.knowledge_reasons import STATUS_TEXTS, reason_text
 from allmende.web.security import Viewer
 from allmende.web.templating import N_, Page, render
 
@@ -34,7 +35,7 @@ KIND_LABELS = {
     "event": N_("Event"),
     "security": N_("IT-security help"),
 }
-STATUS_LABELS = {"open": N_("open"), "closed": N_("closed"), "ended": N_("ended")}
+STATUS_LABELS = STATUS_TEXTS
 VERDICT_LABELS = {
     "eligible": N_("eligible"),
     "check": N_("check the conditions"),
@@ -109,6 +110,7 @@ async def hub_match(request: Request, page: Viewer) -> Response:
         "groups": groups,
         "group_labels": GROUP_LABELS,
         "verdicts": VERDICT_LABELS,
+        "reason": lambda why: reason_text(page, why),
     }
     return render(request, "knowledge_match.html", context)
 
@@ -155,5 +157,6 @@ async def hub_item(row_id: int, request: Request, page: Viewer) -> Response:
         "kind_label": KIND_LABELS.get(record.kind, record.kind),
         "regions": [region_label(r) for r in document.get("regions", [])],
         "status_label": STATUS_LABELS.get(str(document.get("status", "")), ""),
+        "own": record.node_did == node.did,
     }
     return render(request, "knowledge_item.html", context)
