@@ -30,6 +30,9 @@ async def test_search_and_item_pages(make_node: NodeFactory) -> None:
     assert found.status_code == 200 and "Zustandsüberwachung an Spritzgießmaschinen" in found.text
     case = await browser.get(f"/hub/items/{_ITEM.search(found.text).group(1)}")  # type: ignore[union-attr]
     assert "Good-practice criteria: 7 of 7 met" in case.text and "Zustandsüberwachung" in case.text
+    discuss = re.search(r'href="(/discussions\?about=[^"]+)"', case.text)
+    assert discuss is not None and "title=Zustands" in discuss.group(1)
+    assert (await browser.get(discuss.group(1).replace("&amp;", "&"))).status_code == 200
     programmes = await browser.get("/hub", params={"q": "Digitalbonus", "kind": "programme"})
     row = _ITEM.search(programmes.text)
     assert row is not None
