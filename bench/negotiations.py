@@ -6,7 +6,7 @@ publishes one open-use offer; the consumer runs full negotiations (REQUESTED →
 by polling the list endpoint for changes (``updated_after``). Reports negotiations/s over the
 measured window and p50/p99 latency (start request to FINALIZED seen). Baseline in the same run: C concurrent
 authenticated GET /api/v1/node against the consumer. Also measures the remote-catalog fetch that
-every POST /api/v1/negotiations does first. ``--profile`` records both servers with py-spy (``--gil``,
+every POST /api/v1/negotiations does first. ``--profile`` records both servers with py-spy (active threads,
 collapsed stacks in bench/results/negotiations-{provider,consumer}.txt; py-spy is not a dependency).
 Target: ≥ 100 negotiations/s on 2 cores.
 """
@@ -177,7 +177,7 @@ def _start_spies(
     for proc, name in zip(procs, ("provider", "consumer"), strict=True):
         path = RESULTS / f"negotiations-{name}.txt"
         command = [
-            exe, "record", "--pid", str(proc.pid), "-o", str(path), "--format", "raw", "--gil",
+            exe, "record", "--pid", str(proc.pid), "-o", str(path), "--format", "raw",
             "--duration", str(int(seconds)), "--rate", "200", "--nonblocking",
         ]  # fmt: skip
         spies.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -340,7 +340,7 @@ def main() -> None:
     for name, figure, ratio, target in report(result):
         print(f"{name}: {figure}  ({ratio}{'; target ' + target if target else ''})")
     for path in result.profiles:
-        print(f"profile (py-spy --gil, collapsed stacks): {path}")
+        print(f"profile (py-spy, collapsed stacks): {path}")
 
 
 if __name__ == "__main__":

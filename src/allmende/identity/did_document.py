@@ -35,6 +35,9 @@ class DidDocument:
     id: str
     methods: Mapping[str, Mapping[str, Any]]
     raw: Mapping[str, Any] = field(repr=False)
+    # Keys already decoded from this (read-only) document, by absolute method id: each incoming
+    # message asks for its caller's key, and the resolver keeps the document while it is fresh.
+    _keys: dict[str, Ed25519PublicKey] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def parse(cls, data: object) -> DidDocument:
@@ -71,6 +74,14 @@ class DidDocument:
         UnknownVerificationMethodError if absent, DidError for other key types or bad encodings.
         """
         method_id = _absolute(self.id, kid)
+        known = self._keys.get(method_id)
+        if known is not None:
+            return known
+        key = self._decode_key(method_id)
+        self._keys[method_id] = key
+        return key
+
+    def _decode_key(self, method_id: str) -> Ed25519PublicKey:
         method = self.methods.get(method_id)
         if method is None:
             raise UnknownVerificationMethodError(

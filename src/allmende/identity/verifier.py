@@ -6,9 +6,10 @@ from datetime import datetime
 
 from allmende.clock import utcnow
 from allmende.identity.errors import ResolutionError, TokenError
+from allmende.identity.jws import verify_signature
 from allmende.identity.replay import ReplayGuard
 from allmende.identity.resolver import DidResolver
-from allmende.identity.tokens import TokenClaims, check_claims, read_token, verify_token
+from allmende.identity.tokens import TokenClaims, check_claims, read_token
 
 
 async def verify_request_token(
@@ -30,7 +31,9 @@ async def verify_request_token(
     token = _bearer_token(authorization_header)
     moment = now or utcnow()
     unverified = read_token(token)
-    check_claims(
+    # All claim checks, on the decoded token, before its key is fetched; they are pure, so the
+    # verified token (same bytes, same moment) passes them exactly as it does here.
+    claims = check_claims(
         unverified,
         expected_audience=own_did,
         now=moment,
@@ -41,14 +44,7 @@ async def verify_request_token(
         public_key = await resolver.public_key(unverified.kid)
     except ResolutionError as error:
         raise TokenError(f"caller key not available: {error.reason}") from error
-    claims = verify_token(
-        token,
-        expected_audience=own_did,
-        key=public_key,
-        now=moment,
-        max_ttl_seconds=max_ttl_seconds,
-        leeway_seconds=leeway_seconds,
-    )
+    verify_signature(unverified.decoded, public_key)
     if not replay.check_and_remember(claims.jti, claims.issuer, claims.expires_at):
         raise TokenError("token already used (jti replay)")
     return claims

@@ -6,7 +6,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, inspect, select, update
 from sqlalchemy.orm import Session, aliased
 
 from allmende.messaging.records import OutboxRecord
@@ -14,6 +14,8 @@ from allmende.store.base import table_of
 
 OUTBOX = table_of(OutboxRecord)  # Core updates: no ORM session synchronisation on the hot path
 _INSERT = insert(OUTBOX).returning(OUTBOX.c.id)
+_RECORDS = inspect(OutboxRecord).class_manager
+_STATUS = select(OUTBOX.c.status).where(OUTBOX.c.id == bindparam("record_id"))
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 
 
@@ -35,21 +37,25 @@ def enqueue(
     ``claimed_for`` > 0 writes it already claimed by the enqueuing sender for that many seconds
     (it is handed over in memory after the commit; see ``OutboxSender.handoff``).
     """
-    record = OutboxRecord(
-        process_id=process_id,
-        kind=kind,
-        url=url,
-        audience_did=audience_did,
-        body=body,
-        token_claims=token_claims,
-        status=PENDING,
-        attempts=0,
-        next_attempt_at=now + timedelta(seconds=claimed_for),
-        deadline_at=now + timedelta(seconds=deadline_seconds),
-        created_at=now,
-    )
-    values = {column.name: getattr(record, column.name) for column in OUTBOX.c if column.name != "id"}
-    record.id = session.execute(_INSERT, values).scalar_one()  # the hand-off needs the id
+    values: dict[str, Any] = {
+        "process_id": process_id,
+        "kind": kind,
+        "url": url,
+        "audience_did": audience_did,
+        "body": body,
+        "token_claims": token_claims,
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now + timedelta(seconds=claimed_for),
+        "deadline_at": now + timedelta(seconds=deadline_seconds),
+        "last_error": None,
+        "created_at": now,
+        "sent_at": None,
+    }
+    # Core, on the session's connection: no ORM bookkeeping for a row this transaction never reads back.
+    values["id"] = session.connection().execute(_INSERT, values).scalar_one()  # the hand-off needs the id
+    record: OutboxRecord = _RECORDS.new_instance()  # as the ORM's loader builds objects, without __init__
+    record.__dict__.update(values)
     return record
 
 
@@ -114,8 +120,7 @@ def next_due(session: Session) -> datetime | None:
 
 def is_pending(session: Session, record_id: int) -> bool:
     """Whether the message still waits to be sent."""
-    status = session.execute(select(OutboxRecord.status).where(OutboxRecord.id == record_id)).scalar()
-    return status == PENDING
+    return bool(session.connection().execute(_STATUS, {"record_id": record_id}).scalar() == PENDING)
 
 
 _MARK_SENT = (
@@ -127,7 +132,7 @@ _MARK_SENT = (
 
 def mark_sent(session: Session, record_id: int, now: datetime) -> None:
     """Record a successful delivery."""
-    session.execute(_MARK_SENT, {"record_id": record_id, "sent_at": now})
+    session.connection().execute(_MARK_SENT, {"record_id": record_id, "sent_at": now})
 
 
 def mark_retry(session: Session, record_id: int, *, attempts: int, error: str, next_at: datetime) -> None:

@@ -52,6 +52,16 @@ class DeliveryHandler(Protocol):
     def given_up(self, session: Session, process_id: str, kind: str, reason: str) -> None: ...
 
 
+@dataclass
+class _Delivery:
+    """A successful delivery to record, and the message queued behind it (checked in the same transaction)."""
+
+    record: OutboxRecord
+    outcome: Outcome
+    next_id: int | None = None
+    next_pending: bool | None = None
+
+
 TokenFactory = Callable[[str, Mapping[str, Any] | None], str]
 
 Outcome = tuple[int | None, Any, str]
@@ -91,7 +101,7 @@ class OutboxSender:
         self._limiter = asyncio.Semaphore(self._config.concurrency)
         # Messages handed over right after their commit, per process: the head is in flight.
         self._chains: dict[str, deque[OutboxRecord]] = {}
-        self._delivered: GroupCommit[tuple[OutboxRecord, Outcome]] = GroupCommit(self._record_delivered)
+        self._delivered: GroupCommit[_Delivery] = GroupCommit(self._record_delivered)
 
     @property
     def running(self) -> bool:
@@ -152,8 +162,8 @@ class OutboxSender:
         self._chains[record.process_id] = deque([record])
         self._start(record)
 
-    def _start(self, record: OutboxRecord, *, follower: bool = False) -> None:
-        task = asyncio.create_task(self._deliver(record, follower=follower))
+    def _start(self, record: OutboxRecord, *, follower: bool = False, pending: bool | None = None) -> None:
+        task = asyncio.create_task(self._deliver(record, follower=follower, pending=pending))
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
@@ -182,16 +192,28 @@ class OutboxSender:
             return self._config.idle_poll_seconds
         return max(0.0, min(self._config.idle_poll_seconds, (due - utcnow()).total_seconds()))
 
-    async def _deliver(self, record: OutboxRecord, *, follower: bool = False) -> None:
+    async def _deliver(
+        self, record: OutboxRecord, *, follower: bool = False, pending: bool | None = None
+    ) -> None:
+        """Send ``record``; then start the next message of its process, or give the chain back.
+
+        A follower (queued behind another message of its process) may have been cancelled meanwhile
+        (superseded by a termination): ``pending`` says whether it still is, as checked in the
+        transaction that recorded the delivery before it; None means not checked yet.
+        """
         delivered = False
+        checked: _Delivery | None = None
         async with self._limiter:
             try:
-                if follower and not await anyio.to_thread.run_sync(self._still_pending, record.id):
+                if follower and pending is None:
+                    pending = await anyio.to_thread.run_sync(self._still_pending, record.id)
+                if follower and not pending:
                     delivered = True  # cancelled meanwhile (superseded by a termination): go on to the next
                 else:
                     outcome = await self._post(record)
                     if outcome[0] is not None and 200 <= outcome[0] < 300:
-                        delivered = await self._delivered.submit((record, outcome))
+                        checked = _Delivery(record, outcome)
+                        delivered = await self._delivered.submit(checked)
                     else:
                         delivered = await anyio.to_thread.run_sync(self._settle, record, outcome)
             except Exception:  # a handler bug must not kill the sender; the claim expires, it is retried
@@ -202,13 +224,26 @@ class OutboxSender:
         if chain and chain[0].id == record.id:
             chain.popleft()
         if delivered and chain:
-            self._start(chain[0], follower=True)
+            known = checked is not None and checked.next_id == chain[0].id
+            self._start(chain[0], follower=True, pending=checked.next_pending if checked and known else None)
             return
         del self._chains[record.process_id]
         if chain:  # not delivered: the followers wait in the database, in order, for the retry
             followers = [queued.id for queued in chain]
             await anyio.to_thread.run_sync(self._release, followers)
             self.wake()
+
+    def _next_in_chain(self, record: OutboxRecord) -> int | None:
+        """The id of the message queued right behind ``record`` for its process, if any yet.
+
+        Called from the recording transaction's worker thread while ``record`` heads its chain: the
+        event loop only appends to that chain meanwhile (each a single atomic operation), and what
+        it appended was committed before, so the transaction sees its row.
+        """
+        chain = self._chains.get(record.process_id)
+        if chain is None or len(chain) < 2 or chain[0].id != record.id:
+            return None
+        return chain[1].id
 
     def _still_pending(self, record_id: int) -> bool:
         with self._db.read() as session:
@@ -235,33 +270,39 @@ class OutboxSender:
             body = None
         return response.status_code, body, f"HTTP {response.status_code}: {response.text[:500]}"
 
-    def _record_delivered(self, items: list[tuple[OutboxRecord, Outcome]]) -> list[bool]:
+    def _record_delivered(self, items: list[_Delivery]) -> list[bool]:
         """Record delivered messages in one transaction; should it fail, each in its own (True: recorded)."""
         try:
             with self._db.transaction() as session:
-                for record, outcome in items:
-                    self._mark_delivered(session, record, outcome)
+                for item in items:
+                    self._mark_delivered(session, item)
             return [True] * len(items)
         except Exception:
             if len(items) == 1:
                 raise
         results: list[bool] = []
-        for record, outcome in items:
+        for item in items:
             try:
                 with self._db.transaction() as session:
-                    self._mark_delivered(session, record, outcome)
+                    self._mark_delivered(session, item)
                 results.append(True)
             except Exception:
-                log.exception("recording the delivery of outbox message %s failed", record.id)
+                log.exception("recording the delivery of outbox message %s failed", item.record.id)
                 results.append(False)
         return results
 
-    def _mark_delivered(self, session: Session, record: OutboxRecord, outcome: Outcome) -> None:
-        status, body, _error = outcome
+    def _mark_delivered(self, session: Session, item: _Delivery) -> None:
+        """Record one delivery, and whether the message queued behind it is still pending."""
+        record, (status, body, _error) = item.record, item.outcome
         outbox.mark_sent(session, record.id, utcnow())
         handler = self._handlers.get(record.kind.split(":", 1)[0])
         if handler is not None and status is not None:
             handler.delivered(session, SentMessage(record.process_id, record.kind, status, body))
+        # Looked up now rather than when the delivery finished: the answer to a request often comes
+        # back before the message it causes is queued (and committed) behind it.
+        item.next_id = self._next_in_chain(record)
+        if item.next_id is not None:
+            item.next_pending = outbox.is_pending(session, item.next_id)
 
     def _settle(self, record: OutboxRecord, outcome: Outcome) -> bool:
         """Record the outcome; True when the message was delivered."""
@@ -271,7 +312,7 @@ class OutboxSender:
         attempts = record.attempts + 1
         with self._db.transaction() as session:
             if status is not None and 200 <= status < 300:
-                self._mark_delivered(session, record, outcome)
+                self._mark_delivered(session, _Delivery(record, outcome))
                 return True
             retryable = status is None or status >= 500 or status in RETRYABLE_STATUS
             if not retryable:

@@ -280,13 +280,12 @@ class ConsumerNegotiations:
         return self._state_body(repository.by_own_pid(session, Role.CONSUMER, consumer_pid, caller))
 
     def request_delivered(self, session: Session, negotiation_id: str, answer: Any) -> None:
-        """The provider answered our initial request: remember its providerPid."""
-        record = repository.get(session, negotiation_id)
-        if record is None or record.provider_pid is not None or not isinstance(answer, Mapping):
+        """The provider answered our initial request: remember its providerPid (unless known already)."""
+        if not isinstance(answer, Mapping):
             return
         provider_pid = answer.get("providerPid")
         if isinstance(provider_pid, str) and provider_pid:
-            record.provider_pid = provider_pid
+            repository.learn_provider_pid(session, negotiation_id, provider_pid)
 
     # --- internals -------------------------------------------------------------------------------
 

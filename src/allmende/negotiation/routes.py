@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from allmende.identity import TokenError, decode_jwt, verify_jwt
+from allmende.identity import TokenError, decode_jwt
+from allmende.identity.jws import verify_signature
 from allmende.identity.tokens import TokenClaims
 from allmende.negotiation.provider import Signature
 from allmende.network.presentation import verify_presented
@@ -31,7 +32,7 @@ async def agreement_signature(
         kid = str(decoded.header.get("kid", ""))
         if kid.split("#", 1)[0] != claims.issuer or decoded.claims.get("iss") != claims.issuer:
             raise TokenError("agreement signature is not by the caller")
-        verify_jwt(str(token), await node.resolver.public_key(kid))
+        verify_signature(decoded, await node.resolver.public_key(kid))
     except Exception as exc:  # any defect of the signature is the caller's error
         reason = getattr(exc, "reason", None) or str(exc)
         raise ProtocolProblem(
