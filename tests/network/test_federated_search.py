@@ -227,18 +227,3 @@ def test_a_node_moving_region_moves_its_datasets_in_the_filters(db: Database) ->
         assert _titles(session, region="Saxony") == []
         assert len(_titles(session, region="Thuringia")) == 4
         assert _titles(session, text="calibration", region="Thuringia") == ["Sensor calibration"]
-
-
-def test_ranking_in_two_halves_gives_the_same_page(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    from allmende.network import search as searching
-
-    queries = [SearchQuery(text="sensor"), SearchQuery(text="sensor OR bakery", limit=2, offset=1)]
-    with db.read() as session:
-        single = [search(session, query) for query in queries]
-    monkeypatch.setattr(searching, "PARALLEL_FROM", 1)
-    with db.read() as session:
-        halves = [search(session, query) for query in queries]
-    for one, two in zip(single, halves, strict=True):
-        assert one.total == two.total
-        assert [(h.dataset_id, h.score) for h in one.hits] == [(h.dataset_id, h.score) for h in two.hits]
-    assert len(halves[0].hits) == 4 and len(halves[1].hits) == 2

@@ -8,7 +8,6 @@ built by :mod:`allmende.network.query_text`.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,8 +32,6 @@ from allmende.network.query_text import fts5_query, parse, tsquery
 from allmende.network.records import FederatedDatasetRecord, FederatedNodeRecord, FederatedValueRecord
 
 MAX_LIMIT = 200
-PARALLEL_FROM = 5_000  # matches from which a ranked page is scored in two halves at once
-_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search")
 MAX_FACET_VALUES = 500
 _D = FederatedDatasetRecord.__table__
 _N = FederatedNodeRecord.__table__
@@ -42,7 +39,6 @@ _V = FederatedValueRecord.__table__
 FILTERS = ("publisher", "keyword", "theme", "format", "template", "sector", "region")
 _FACETS: dict[str, tuple[tuple[Any, ...], dict[str, list[str]]]] = {}
 _FTS = table("federated_datasets_fts", column("rowid"))
-_TEXT_COLUMNS = ("title", "keywords", "description", "publisher")
 
 
 @dataclass(frozen=True)
@@ -112,10 +108,10 @@ def _filtered(chosen: list[tuple[str, str]]) -> Any:
 
 
 def _fts_match(query: SearchQuery, chosen: list[tuple[str, str]]) -> str:
-    """One FTS5 expression for the words (in the text columns only) and the filters (as facet tokens)."""
+    """One FTS5 expression for the words and the filters (as facet tokens, which no word can match)."""
     groups = parse(query.text)
-    parts = [f"{{{' '.join(_TEXT_COLUMNS)}}} : ({fts5_query(groups)})"] if groups else []
-    parts.extend(f'facets : "{facet_token(kind, key)}"' for kind, key in chosen)
+    parts = [f"({fts5_query(groups)})"] if groups else []
+    parts.extend(f'"{facet_token(kind, key)}"' for kind, key in chosen)
     return " AND ".join(parts)
 
 
@@ -168,31 +164,6 @@ def _matches(session: Session, query: SearchQuery) -> tuple[Select[Any], Select[
     return count, statement.order_by(literal_column("score").desc(), literal_column("id").desc())
 
 
-def _ranked_in_halves(session: Session, page: Select[Any], wanted: int) -> list[Any]:
-    """The best ``wanted`` rows of a ranked full-text ``page``, scored in two halves of the row ids at once.
-
-    Scoring (bm25 reads every match's sizes) is what a query with very many matches costs, and SQLite
-    scores on one core. Each half runs on its own connection in a worker thread (SQLite releases the
-    GIL while it works); the merge orders by the same keys as the single query, so the result is
-    identical. Both connections read the committed state; a crawl committing in between may show in
-    one half only, as it would between two pages.
-    """
-    low, high = session.execute(select(func.min(_D.c.id), func.max(_D.c.id))).one()
-    if low is None or high is None or high - low < 2:
-        return list(session.execute(page.limit(wanted)).all())
-    middle = (int(low) + int(high)) // 2
-    engine = session.get_bind().engine
-    halves = [page.where(_FTS.c.rowid <= middle), page.where(_FTS.c.rowid > middle)]
-
-    def run(statement: Select[Any]) -> list[Any]:
-        with engine.connect() as connection:
-            return list(connection.execute(statement.limit(wanted)).all())
-
-    rows = [row for part in _POOL.map(run, halves) for row in part]
-    rows.sort(key=lambda row: (-float(row[1]), -int(row[0])))
-    return rows[:wanted]
-
-
 def _newest(statement: Select[Any]) -> Select[Any]:
     return statement.order_by(_D.c.modified.desc().nulls_last(), _D.c.id.desc())
 
@@ -209,12 +180,7 @@ def search(session: Session, query: SearchQuery) -> SearchResults:
         total = int(listed[0][2]) if listed else int(session.execute(count).scalar_one())
     else:
         total = int(session.execute(count).scalar_one())
-        if offset >= total:
-            listed = []
-        elif total >= PARALLEL_FROM and parse(query.text) and not postgres:
-            listed = _ranked_in_halves(session, page, offset + limit)[offset:]
-        else:
-            listed = session.execute(page.limit(limit).offset(offset)).all()
+        listed = session.execute(page.limit(limit).offset(offset)).all() if offset < total else []
     if not listed:
         return SearchResults(total, [])
     scores = {int(row[0]): float(row[1] or 0.0) for row in listed}
