@@ -167,14 +167,16 @@ def bwrap_command(
     args += ["--as-pid-1", "--die-with-parent", "--new-session", "--clearenv", "--hostname", "sandbox"]
     for key, value in sorted(env.items()):
         args += ["--setenv", key, value]
-    made: set[str] = set()
+    # /proc, /dev and /tmp first: the libraries' binds go on top, so a tmpfs /tmp never hides an
+    # interpreter or site-packages that live under /tmp on the host (e.g. a virtual environment there).
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--size", str(mounts.tmp_bytes), "--tmpfs", "/tmp"]
+    made: set[str] = {"/proc", "/dev", "/tmp"}
     for path in base.read_only:
         args += _parents(path, made)
         args += ["--ro-bind", path, path]
     for target, link in base.links:
         args += ["--symlink", target, link]
-    args += ["--proc", "/proc", "--dev", "/dev"]
-    args += ["--size", str(mounts.tmp_bytes), "--tmpfs", "/tmp"]
     args += ["--size", str(mounts.output_bytes), "--tmpfs", "/output"]
     args += ["--dir", "/input", "--dir", "/job"]
     for host, name in mounts.inputs:
