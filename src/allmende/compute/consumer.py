@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -217,12 +216,3 @@ def _open_ids(session: Session) -> list[str]:
     ).all()
     return [i for i, state, path in rows if state in ("queued", "running", "awaiting-release")
             or (state == "released" and path is None)]  # fmt: skip
-
-
-def released_result(path: str | None) -> bytes | None:
-    if not path:
-        return None
-    try:
-        return Path(path).read_bytes()
-    except OSError:
-        return None

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from allmende.audit import log as audit
 from allmende.catalog.records import AssetRecord
+from allmende.compute.algorithm import is_digest
 from allmende.compute.inputs import InputsError, JobInputs, job_inputs
 from allmende.compute.records import ApprovedAlgorithmRecord, ComputeJobRecord
 from allmende.compute.requests import JobRequest
@@ -368,8 +369,6 @@ def consumer_job(session: Session, job_id: str, caller_did: str) -> ComputeJobRe
 
 def approve_algorithm(session: Session, digest: str, name: str, note: str, actor: str, now: datetime) -> None:
     """Pre-approve an algorithm: its future jobs release automatically once the gates pass."""
-    from allmende.compute.algorithm import is_digest
-
     if not is_digest(digest):
         raise ComputeError(400, f"expected sha-256:<64 hex digits>, got {digest!r}")
     if not name.strip():
