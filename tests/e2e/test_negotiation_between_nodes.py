@@ -122,3 +122,11 @@ async def test_negotiations_can_be_followed_by_their_last_change(
     assert later.json() == []
     bad = await consumer.api.get("/api/v1/negotiations", params={"updated_after": "yesterday"})
     assert bad.status_code == 422 and "updated_after" in bad.text
+    listed = (await consumer.api.get("/api/v1/negotiations")).json()
+    assert listed == [final]  # the list shows each negotiation as GET /negotiations/{id} does
+    assert (await consumer.api.get("/api/v1/negotiations", params={"state": "finalized"})).json() == [final]
+    assert (await consumer.api.get("/api/v1/negotiations", params={"state": "REQUESTED"})).json() == []
+    assert (await consumer.api.get("/api/v1/negotiations", params={"role": "provider"})).json() == []
+    assert (await consumer.api.get("/api/v1/negotiations", params={"review": "false"})).json() == [final]
+    assert (await consumer.api.get("/api/v1/negotiations", params={"limit": 0})).json() == []
+    assert (await consumer.api.get("/api/v1/negotiations", params={"limit": -1})).json() == []

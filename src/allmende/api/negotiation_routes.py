@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,7 +16,7 @@ from allmende.api.auth import ApiCaller, admin, reader
 from allmende.api.errors import ApiProblem
 from allmende.api.views import agreement_view, negotiation_view
 from allmende.catalog.remote import RemoteCatalogError
-from allmende.negotiation import start
+from allmende.negotiation import repository, start
 from allmende.negotiation.records import AgreementRecord, NegotiationRecord
 from allmende.protocol.endpoint import in_read, in_transaction, node_of
 from allmende.protocol.problems import ProtocolProblem
@@ -38,7 +39,7 @@ class OfferIn(BaseModel):
     offer: dict[str, Any] = Field(description="ODRL offer (DSP compact form) with the proposed terms")
 
 
-@router.get("/negotiations", tags=["negotiations"])
+@router.get("/negotiations", tags=["negotiations"], response_model=list[dict[str, Any]])
 async def list_negotiations(
     request: Request,
     _: Reader,
@@ -49,20 +50,25 @@ async def list_negotiations(
         None, description="Only negotiations changed after this time (ISO 8601), e.g. to follow progress"
     ),
     limit: int = 200,
-) -> list[dict[str, Any]]:
+) -> Response:
     """Negotiations, newest first, filtered by state, role, review flag or last change."""
     node = node_of(request)
-    query = select(NegotiationRecord).order_by(NegotiationRecord.created_at.desc()).limit(min(limit, 1000))
+    # Read through Core and answered as JSON directly: clients follow progress by polling this list,
+    # and ORM objects plus the response model's validation cost more than the query.
+    columns = repository.negotiation_table().c
+    query = select(repository.negotiation_table()).order_by(columns.created_at.desc())
+    query = query.limit(max(0, min(limit, 1000)))
     if updated_after is not None:
         moment = updated_after if updated_after.tzinfo else updated_after.replace(tzinfo=UTC)
-        query = query.where(NegotiationRecord.updated_at > moment)
+        query = query.where(columns.updated_at > moment)
     if state:
-        query = query.where(NegotiationRecord.state == state.upper())
+        query = query.where(columns.state == state.upper())
     if role:
-        query = query.where(NegotiationRecord.role == role)
+        query = query.where(columns.role == role)
     if review is not None:
-        query = query.where(NegotiationRecord.review_pending.is_(review))
-    return await in_read(node, lambda s: [negotiation_view(r) for r in s.execute(query).scalars()])
+        query = query.where(columns.review_pending.is_(review))
+    found = await in_read(node, lambda s: [negotiation_view(r) for r in repository.negotiations(s, query)])
+    return JSONResponse(found)
 
 
 @router.get("/negotiations/review-queue", tags=["negotiations"])

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import RowMapping, Table, bindparam, event, insert, inspect, select, update
+from sqlalchemy import RowMapping, Select, Table, bindparam, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
@@ -116,6 +116,26 @@ def agreement_of(session: Session, record: NegotiationRecord) -> AgreementRecord
     if record.agreement_id is None:
         return None
     return _by_id(session, AgreementRecord, record.agreement_id)
+
+
+def negotiations(session: Session, statement: Select[Any]) -> list[NegotiationRecord]:
+    """The negotiations a Core ``select`` of the negotiation table finds, as records for reading.
+
+    Listing many rows through the ORM built an instance state per row; these records are plain
+    objects filled straight from the rows, not tracked by the session (changes to them are not written).
+    """
+    make = _NEGOTIATION.manager.new_instance
+    found: list[NegotiationRecord] = []
+    for row in session.connection().execute(statement).mappings():
+        record = cast(NegotiationRecord, make())
+        record.__dict__.update(row)
+        found.append(record)
+    return found
+
+
+def negotiation_table() -> Table:
+    """The negotiation table, to build the ``select`` for :func:`negotiations`."""
+    return _NEGOTIATION.table
 
 
 # --- writing ------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -30,6 +30,8 @@ class Database:
         # statements inside them do not see unflushed ORM changes, and do not pay for a flush each.
         self._write_sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write_lock = threading.RLock() if self.is_sqlite else None
+        self._writer: Connection | None = None
+        self._write_depth = 0
 
     @staticmethod
     def _create_engine(url: str, echo: bool) -> Engine:
@@ -79,7 +81,17 @@ class Database:
                 yield session
             _run_after_commit(session)
             return
-        with self._write_lock, self.engine.connect() as connection:
+        with self._write_lock:
+            # One connection serves every write transaction (they take turns under the lock), so a
+            # write costs no pool checkout and no reset on return; a nested call gets its own.
+            nested = self._write_depth > 0
+            if nested:
+                connection = self.engine.connect()
+            else:
+                if self._writer is None or self._writer.closed or self._writer.invalidated:
+                    self._writer = self.engine.connect()
+                connection = self._writer
+            self._write_depth += 1
             connection.info["allmende_write"] = True  # read by the "begin" hook: BEGIN IMMEDIATE
             try:
                 with self._write_sessions(bind=connection) as session:
@@ -91,10 +103,20 @@ class Database:
                         raise
                     _run_after_commit(session)
             finally:
+                self._write_depth -= 1
                 connection.info.pop("allmende_write", None)
+                if nested or connection.invalidated:
+                    connection.close()
+                    if not nested:
+                        self._writer = None
 
     def dispose(self) -> None:
         """Close every pooled connection."""
+        if self._write_lock is not None:
+            with self._write_lock:
+                if self._writer is not None:
+                    self._writer.close()
+                    self._writer = None
         self.engine.dispose()
 
 
