@@ -28,7 +28,7 @@ from allmende.knowledge.routes import router as knowledge_api_router
 from allmende.negotiation.routes import consumer_router, provider_router
 from allmende.network.directory_routes import router as directory_router
 from allmende.node import Node
-from allmende.protocol.fast_routes import install_dsp_dispatcher
+from allmende.protocol.fast_routes import install_plain_dispatcher
 from allmende.protocol.problems import ProtocolProblem
 from allmende.transfer.data_routes import router as data_router
 from allmende.transfer.push_routes import router as push_router
@@ -37,6 +37,22 @@ from allmende.transfer.routes import provider_router as transfer_provider_router
 from allmende.web.install import install_web, is_page_path, unexpected_error_page
 
 log = logging.getLogger(__name__)
+
+PEER_ROUTERS = (
+    catalog_router,
+    provider_router,
+    consumer_router,
+    transfer_provider_router,
+    transfer_consumer_router,
+    data_router,
+    push_router,
+    directory_router,
+    compute_router,
+    benchmark_router,
+    discussion_router,
+    knowledge_published_router,
+)
+"""The routers other nodes call; their plain endpoints skip FastAPI's routing (``protocol/fast_routes``)."""
 
 
 def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
@@ -88,6 +104,10 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
             }
         )
 
+    # The management API first: routing tries routes in order, and API clients (polling progress,
+    # starting negotiations) call it far more often than anything else FastAPI routes (the DSP
+    # messages take the dispatcher below).
+    app.include_router(api_router)
     app.include_router(catalog_router)
     app.include_router(provider_router)
     app.include_router(consumer_router)
@@ -103,10 +123,8 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(discussion_api_router)
     app.include_router(knowledge_published_router)
     app.include_router(knowledge_api_router)
-    app.include_router(api_router)
     install_web(app)
-    dsp_routers = [catalog_router, provider_router, consumer_router]
-    install_dsp_dispatcher(app, [*dsp_routers, transfer_provider_router, transfer_consumer_router])
+    install_plain_dispatcher(app, PEER_ROUTERS)
 
     @app.exception_handler(ProtocolProblem)
     async def protocol_problem(_request: Request, exc: ProtocolProblem) -> JSONResponse:

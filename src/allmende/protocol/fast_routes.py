@@ -1,13 +1,16 @@
-"""DSP endpoints without FastAPI's per-request routing and dependency solving.
+"""Node-to-node endpoints without FastAPI's per-request routing and dependency solving.
 
-The DSP endpoints are plain ``async def endpoint(<str path params>, request) -> Response`` functions:
-they read and validate the message themselves (:mod:`allmende.protocol.endpoint`). FastAPI still
-registers them (OpenAPI, and every request this dispatcher does not take), but matching a request
-against all routes of the app and solving its dependencies cost more CPU than a DSP message's own
-work. :class:`DspDispatcher` sits inside the app's middleware stack (so body limits and the error
-handler for unexpected exceptions apply as before), matches DSP paths against precompiled patterns
-and calls the same functions; an exception becomes the answer of the app's handler for it
+The DSP endpoints and the other endpoints peers call (benchmark shares, compute jobs, discussions,
+the directory, the data plane) are mostly plain ``async def endpoint(<str path params>, request) ->
+Response`` functions: they read and validate the message themselves
+(:mod:`allmende.protocol.endpoint`). FastAPI still registers them (OpenAPI, and every request this
+dispatcher does not take), but matching a request against all routes of the app and solving its
+dependencies cost more CPU than a message's own work. :class:`PlainRouteDispatcher` sits inside the
+app's middleware stack (so body limits and the error handler for unexpected exceptions apply as
+before), matches the paths of those routes against precompiled patterns and calls the same
+functions; an exception becomes the answer of the app's handler for it
 (:class:`~allmende.protocol.problems.ProtocolProblem`: the DSP error body), as through FastAPI.
+Routes that take query parameters, bodies parsed by FastAPI or dependencies stay with FastAPI.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ class _FastRoute:
     methods: frozenset[str]
     pattern: re.Pattern[str]
     endpoint: Endpoint
+    head: str
+    """The path up to its first parameter: only requests under one of these heads are looked at."""
 
 
 def _plain(route: APIRoute) -> bool:
@@ -62,21 +67,22 @@ def fast_routes(routers: Iterable[APIRouter]) -> list[_FastRoute]:
     for router in routers:
         for route in router.routes:
             if isinstance(route, APIRoute) and _plain(route):
-                found.append(_FastRoute(frozenset(route.methods or ()), route.path_regex, route.endpoint))
+                methods, head = frozenset(route.methods or ()), route.path.split("{", 1)[0]
+                found.append(_FastRoute(methods, route.path_regex, route.endpoint, head))
     return found
 
 
-class DspDispatcher:
-    """ASGI middleware: serve matching DSP requests directly, pass everything else on."""
+class PlainRouteDispatcher:
+    """ASGI middleware: serve requests for the plain routes directly, pass everything else on."""
 
-    def __init__(self, app: ASGIApp, routes: list[_FastRoute], prefix: str = "/dsp/") -> None:
+    def __init__(self, app: ASGIApp, routes: list[_FastRoute]) -> None:
         self.app = app
         self.routes = routes
-        self.prefix = prefix
+        self.heads = tuple(sorted({route.head for route in routes}))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if scope["type"] == "http" and path.startswith(self.prefix) and not scope.get("root_path"):
+        if scope["type"] == "http" and path.startswith(self.heads) and not scope.get("root_path"):
             method = scope["method"]
             for route in self.routes:
                 match = route.pattern.match(path)
@@ -113,6 +119,7 @@ def _handler_for(scope: Scope, exc: Exception) -> Callable[..., Any] | None:
     return None
 
 
-def install_dsp_dispatcher(app: FastAPI, routers: Iterable[APIRouter]) -> None:
-    """Serve the plain DSP endpoints of ``routers`` through :class:`DspDispatcher` (innermost middleware)."""
-    app.user_middleware.append(Middleware(DspDispatcher, routes=fast_routes(routers)))
+def install_plain_dispatcher(app: FastAPI, routers: Iterable[APIRouter]) -> None:
+    """Serve the plain endpoints of ``routers`` through :class:`PlainRouteDispatcher` (innermost
+    middleware). The caller makes sure no other route of the app would take the same requests first."""
+    app.user_middleware.append(Middleware(PlainRouteDispatcher, routes=fast_routes(routers)))
