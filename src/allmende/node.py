@@ -22,13 +22,14 @@ from allmende.identity import DidResolver, InMemoryReplayGuard, KeyStore, Replay
 from allmende.identity.jws import sign_jwt
 from allmende.identity.key_encoding import public_key_from_jwk
 from allmende.identity.tokens import issue_token
+from allmende.knowledge.item_offers import KnowledgeOffers
 from allmende.messaging.peer_transport import peer_client
 from allmende.messaging.postbox import Postbox
 from allmende.messaging.sender import DeliveryHandler, OutboxSender, SenderConfig
 from allmende.negotiation.consumer import ConsumerNegotiations
 from allmende.negotiation.delivery import NEGOTIATION_KINDS, NegotiationDelivery
 from allmende.negotiation.process import NegotiationEnv
-from allmende.negotiation.provider import ProviderNegotiations
+from allmende.negotiation.provider import OfferLookups, ProviderNegotiations
 from allmende.network import membership as memberships
 from allmende.network.presentation import CLAIM as CREDENTIALS_CLAIM
 from allmende.network.presentation import MAX_PRESENTED
@@ -39,6 +40,7 @@ from allmende.store.database import Database
 from allmende.store.replay_guard import DatabaseReplayGuard
 from allmende.transfer.access import PUSH_TOKEN_TYPE, issue_access_token
 from allmende.transfer.consumer import ConsumerTransfers
+from allmende.transfer.datasets import AssetDatasets, DatasetLookups
 from allmende.transfer.delivery import TRANSFER_KINDS, TransferDelivery
 from allmende.transfer.messages import PUSH_FORMAT
 from allmende.transfer.process import TransferEnv
@@ -103,7 +105,9 @@ class Node:
             require_agreement_signatures=settings.require_agreement_signatures,
         )
         self.catalog = CatalogView()
-        self.provider = ProviderNegotiations(self.env, self.catalog)
+        # What the node offers: its assets, then its published knowledge items (open datasets).
+        self.knowledge_offers = KnowledgeOffers(self.did)
+        self.provider = ProviderNegotiations(self.env, OfferLookups(self.catalog, self.knowledge_offers))
         self.consumer = ConsumerNegotiations(self.env)
         self.transfer_env = TransferEnv(
             own_did=self.did,
@@ -114,7 +118,11 @@ class Node:
             schedule_push=self.schedule_push,
             issue_push_token=self.issue_push_token,
         )
-        self.provider_transfers = ProviderTransfers(self.transfer_env, self.issue_access_token)
+        self.provider_transfers = ProviderTransfers(
+            self.transfer_env,
+            self.issue_access_token,
+            DatasetLookups(AssetDatasets(), self.knowledge_offers),
+        )
         self.consumer_transfers = ConsumerTransfers(self.transfer_env)
         delivery = NegotiationDelivery(self.env, self.consumer)
         transfer_delivery = TransferDelivery(self.transfer_env, self.consumer_transfers)

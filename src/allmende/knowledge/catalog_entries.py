@@ -1,9 +1,11 @@
-"""Knowledge items as datasets of the node's DSP catalog (open items: no negotiation needed).
+"""Knowledge items as datasets of the node's DSP catalog.
 
 Each published item becomes a DCAT dataset with the item's id, title, summary and keywords, media type
 ``application/ld+json``, and one offer following the ``open-use`` template (auto-approved), so DSP
-clients that only read catalogs see the node's knowledge too. The item itself needs no agreement: it
-is served to anyone at ``/knowledge/items/{id}`` (see :mod:`allmende.knowledge.publication`).
+clients that only read catalogs see the node's knowledge too. A DSP client can negotiate that offer
+and pull the item's JSON-LD under the agreement like any dataset (:mod:`allmende.knowledge.item_offers`);
+the item needs no agreement, though: it is served to anyone at ``/knowledge/items/{id}`` (see
+:mod:`allmende.knowledge.publication`).
 
 ``CatalogView.page`` appends :func:`catalog_page` after the asset datasets of the DSP catalog, so the
 federated catalog crawler sees them too (see docs/knowledge.md for how they appear in network search).
@@ -18,17 +20,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from allmende.catalog.model import DatasetEntry, OfferEntry
+from allmende.knowledge.documents import MEDIA_TYPE
 from allmende.knowledge.records import KnowledgeItemRecord
 from allmende.knowledge.service import published
 from allmende.policy.jsonld import policy_to_json
 from allmende.policy.templates import get_template
 
-MEDIA_TYPE = "application/ld+json"
+__all__ = ["MEDIA_TYPE", "catalog_entries", "catalog_entry", "catalog_page", "offer_id_of", "open_offer"]
+
+
+def offer_id_of(item_id: str) -> str:
+    """The id of an item's open-use offer: stable, derived from the item's id."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, item_id + '#open-offer')}"
 
 
 def open_offer(item_id: str, assigner: str) -> OfferEntry:
     """The open-use offer of an item (a stable id derived from the item's)."""
-    offer_id = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, item_id + '#open-offer')}"
+    offer_id = offer_id_of(item_id)
     policy: dict[str, Any] = policy_to_json(get_template("open-use").build(assigner, item_id))
     policy.pop("target", None)
     policy.update({"@id": offer_id, "@type": "Offer"})

@@ -51,6 +51,24 @@ class OfferLookup(Protocol):
     ) -> PublishedOffer | None: ...
 
 
+class OfferLookups:
+    """Several offer lookups asked in turn (the node's assets, then its knowledge items); the first
+    that finds the offer for the caller answers."""
+
+    def __init__(self, *lookups: OfferLookup) -> None:
+        self.lookups = lookups
+
+    def visible_offer(
+        self, session: Session, offer_id: str, caller_did: str, communities: frozenset[str] = frozenset()
+    ) -> PublishedOffer | None:
+        """The offer ``offer_id`` from the first lookup that shows it to ``caller_did``."""
+        for lookup in self.lookups:
+            found = lookup.visible_offer(session, offer_id, caller_did, communities)
+            if found is not None:
+                return found
+        return None
+
+
 @dataclass(frozen=True)
 class Signature:
     """A verified agreement signature of the counterparty (its JWT and the digest it signs)."""

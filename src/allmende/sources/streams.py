@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from allmende.sources.document import DocumentSource, open_document
 from allmende.sources.errors import SourceError
 from allmende.sources.files import DEFAULT_CHUNK_SIZE, open_file_stream
 from allmende.sources.folder import open_tar
@@ -15,7 +16,7 @@ from allmende.sources.stream import SourceStream
 
 
 async def open_stream(
-    source: Source,
+    source: Source | DocumentSource,
     secrets: SecretStore,
     *,
     http_client: httpx.AsyncClient | None = None,
@@ -26,7 +27,10 @@ async def open_stream(
     A folder in ``"files"`` mode has no single stream: serve its files with
     :func:`~allmende.sources.folder.list_files` and :func:`~allmende.sources.folder.open_file`.
     ``http_client`` is used (not closed) for HTTP API sources; without it each stream makes its own.
+    A :class:`~allmende.sources.document.DocumentSource` streams the bytes it holds.
     """
+    if isinstance(source, DocumentSource):
+        return open_document(source, chunk_size=chunk_size)
     if isinstance(source, FileSource):
         return await open_file_stream(source.path, chunk_size=chunk_size)
     if isinstance(source, FolderSource):

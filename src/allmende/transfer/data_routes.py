@@ -2,7 +2,9 @@
 
 Files stream with Range and digests; folders as one tar or file by file
 (``GET /data/{transfer}/files/{name}``, listed by ``GET /data/{transfer}/files``); SQL queries and
-the owner's HTTP APIs stream as they are produced. The usage policy is checked at every request.
+the owner's HTTP APIs stream as they are produced; a published knowledge item is its current JSON-LD
+document. What a transfer serves comes from the node's dataset lookup
+(:mod:`allmende.transfer.datasets`). The usage policy is checked at every request.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
 from allmende.audit import log as audit
-from allmende.catalog.records import AssetRecord
 from allmende.clock import utcnow
 from allmende.dataplane.disposition import attachment
 from allmende.dataplane.files import AssetUnavailable, file_response
@@ -31,11 +32,11 @@ from allmende.sources import (
     SourceError,
     list_files,
     open_stream,
-    parse_source,
     resolve_member,
 )
 from allmende.sources.stream import SourceStream
 from allmende.transfer.access import AccessDenied, AccessGrant, read_access_token
+from allmende.transfer.datasets import ServedData
 
 router = APIRouter(tags=["data plane"])
 
@@ -72,11 +73,11 @@ async def folder_file(pid: str, name: str, request: Request) -> Response:
 async def _serve(request: Request, pid: str, member: str | None) -> Response:
     node = node_of(request)
     try:
-        asset = await _authorized_asset(node, request, pid, member)
-        source = parse_source(asset.source)
+        data = await _authorized_data(node, request, pid, member)
+        source = data.source
         counter = node.bytes_counter(pid)
         if isinstance(source, FileSource) and member is None:
-            response = _file(request, source.path, asset, counter)
+            response = _file(request, source.path, data, counter)
         elif isinstance(source, FolderSource) and source.mode == "files":
             if member is None:
                 raise _Refused(404, "this folder is served file by file: see /files for its list")
@@ -103,11 +104,11 @@ async def _serve(request: Request, pid: str, member: str | None) -> Response:
     return response
 
 
-async def _authorized_asset(node: Node, request: Request, pid: str, member: str | None) -> AssetRecord:
+async def _authorized_data(node: Node, request: Request, pid: str, member: str | None) -> ServedData:
     grant = _grant(request, pid, node)
     now = utcnow()
 
-    def check(session: Session) -> AssetRecord:
+    def check(session: Session) -> ServedData:
         authorized = node.provider_transfers.authorize(session, grant, now)
         audit.append(
             session,
@@ -116,7 +117,7 @@ async def _authorized_asset(node: Node, request: Request, pid: str, member: str 
             subject=pid,
             detail={"range": request.headers.get("range"), "file": member, "agreement": grant.agreement_id},
         )
-        return authorized.asset
+        return authorized.data
 
     return await in_transaction(node, check)
 
@@ -131,16 +132,14 @@ def _grant(request: Request, pid: str, node: Node) -> AccessGrant:
     return grant
 
 
-def _file(
-    request: Request, path: Path, asset: AssetRecord | None, counter: Callable[[int], None]
-) -> Response:
+def _file(request: Request, path: Path, data: ServedData | None, counter: Callable[[int], None]) -> Response:
     response = file_response(
         path,
         range_header=request.headers.get("range"),
         if_range=request.headers.get("if-range"),
-        media_type=(asset.media_type if asset else None) or "application/octet-stream",
-        sha256_hex=asset.sha256 if asset else None,
-        expected_size=asset.byte_size if asset else None,
+        media_type=data.media_type if data else "application/octet-stream",
+        sha256_hex=data.sha256 if data else None,
+        expected_size=data.byte_size if data else None,
         on_bytes=counter,
         chunk_size=DATA_CHUNK_BYTES,
     )

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from allmende.audit import log as audit
-from allmende.catalog.records import AssetRecord
 from allmende.clock import utcnow
 from allmende.negotiation.agreements import declared_purposes
 from allmende.negotiation.records import AgreementRecord
@@ -22,6 +21,7 @@ from allmende.policy.jsonld import policy_from_json
 from allmende.policy.vocabulary import short_term
 from allmende.transfer import messages
 from allmende.transfer.access import AccessDenied, AccessGrant
+from allmende.transfer.datasets import DatasetLookup, ServedData
 from allmende.transfer.process import (
     TransferEnv,
     end,
@@ -41,10 +41,10 @@ TokenIssuer = Callable[[TransferRecord], str]
 
 @dataclass(frozen=True)
 class Authorized:
-    """A data request that may be served: the transfer and the asset behind it."""
+    """A data request that may be served: the transfer and what its agreement's target serves."""
 
     transfer: TransferRecord
-    asset: AssetRecord
+    data: ServedData
 
 
 class ProviderTransfers(TransferSide):
@@ -52,9 +52,10 @@ class ProviderTransfers(TransferSide):
 
     role = Role.PROVIDER
 
-    def __init__(self, env: TransferEnv, issue_token: TokenIssuer) -> None:
+    def __init__(self, env: TransferEnv, issue_token: TokenIssuer, datasets: DatasetLookup) -> None:
         super().__init__(env)
         self.issue_token = issue_token
+        self.datasets = datasets
 
     # --- incoming messages -------------------------------------------------------------------------
 
@@ -195,10 +196,10 @@ class ProviderTransfers(TransferSide):
         refusal = self.policy_refusal(agreement, now, record.use_number or 0)
         if refusal:
             raise AccessDenied(403, refusal)
-        asset = session.get(AssetRecord, agreement.target)
-        if asset is None:
+        data = self.datasets.served(session, agreement.target)
+        if data is None:
             raise AccessDenied(410, "the data is no longer offered")
-        return Authorized(record, asset)
+        return Authorized(record, data)
 
     @staticmethod
     def policy_refusal(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 import httpx
@@ -21,9 +21,10 @@ from allmende.clock import utcnow
 from allmende.dataplane.digests import sha256_field
 from allmende.dataplane.disposition import attachment
 from allmende.negotiation.states import Role
-from allmende.sources import SourceError, open_stream, parse_source
+from allmende.sources import SourceError, open_stream
 from allmende.transfer import messages
 from allmende.transfer.access import AccessDenied
+from allmende.transfer.datasets import ServedData
 from allmende.transfer.process import end, move, send
 from allmende.transfer.records import TransferRecord
 from allmende.transfer.states import TransferMessage, TransferState
@@ -68,23 +69,23 @@ async def push(node: Node, transfer_id: str) -> None:
 async def _push_once(node: Node, transfer_id: str) -> int | None:
     """Bytes pushed, or None when there is nothing to push (the transfer is not a started push)."""
 
-    def check(session: Session) -> tuple[TransferRecord, dict[str, Any], str | None] | None:
+    def check(session: Session) -> tuple[TransferRecord, ServedData] | None:
         record = session.get(TransferRecord, transfer_id)
         if record is None or record.state != TransferState.STARTED.value or record.data_address is None:
             return None
         try:
-            asset = node.provider_transfers.check_access(session, record, utcnow()).asset
+            data = node.provider_transfers.check_access(session, record, utcnow()).data
         except AccessDenied as denied:
             raise PushFailed(denied.reason, retry=False) from None
-        return record, asset.source, asset.sha256
+        return record, data
 
     checked = await anyio.to_thread.run_sync(_in_transaction, node, check)
     if checked is None:
         return None
-    record, source_config, sha256_hex = checked
+    record, data = checked
     endpoint, token = messages.read_data_address(record.data_address or {})
     try:
-        stream = await open_stream(parse_source(source_config), node.secrets)
+        stream = await open_stream(data.source, node.secrets)
     except SourceError as exc:
         raise PushFailed(f"the data cannot be read: {exc.reason}", retry=False) from None
     sent = 0
@@ -101,8 +102,8 @@ async def _push_once(node: Node, transfer_id: str) -> int | None:
     }
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    if sha256_hex:
-        headers["Repr-Digest"] = sha256_field(sha256_hex)
+    if data.sha256:
+        headers["Repr-Digest"] = sha256_field(data.sha256)
     try:
         response = await node.http.post(
             endpoint, content=body(), headers=headers, timeout=httpx.Timeout(60.0)
