@@ -18,22 +18,14 @@ from allmende.compute import jobs
 from allmende.compute.jobs import ComputeError
 from allmende.compute.requests import JobRequestError, job_request_from_json
 from allmende.compute.views import peer_view, result_bytes
-from allmende.identity import TokenError, verify_request_token
-from allmende.protocol.endpoint import in_read, in_transaction, node_of
+from allmende.protocol.endpoint import caller_claims, in_read, in_transaction, node_of, read_json_object
 
 router = APIRouter(prefix="/compute/v1", tags=["compute (extension)"])
 MAX_REQUEST_BYTES = 400 * 1024
 
 
 async def _caller(request: Request) -> str:
-    node = node_of(request)
-    try:
-        claims = await verify_request_token(
-            request.headers.get("authorization"), own_did=node.did, resolver=node.resolver, replay=node.replay
-        )
-    except TokenError as error:
-        raise ApiProblem(401, f"not authenticated: {error.reason}") from None
-    return claims.issuer
+    return (await caller_claims(request)).issuer
 
 
 @router.post("/jobs", status_code=201)
@@ -41,14 +33,17 @@ async def submit(request: Request) -> JSONResponse:
     """Queue a job under an agreement that permits ``compute``; refused with the reason otherwise."""
     node = node_of(request)
     caller = await _caller(request)
-    raw = await request.body()
-    if len(raw) > MAX_REQUEST_BYTES:
-        raise ApiProblem(413, f"the job request is larger than {MAX_REQUEST_BYTES} bytes")
+    body = await read_json_object(
+        request,
+        MAX_REQUEST_BYTES,
+        what="the job request",
+        not_json="the request is not JSON",
+        not_object="the request must be a JSON object",
+    )
     try:
-        job = job_request_from_json(await request.json())
-    except ValueError as error:
-        message = str(error) if isinstance(error, JobRequestError) else "the request is not JSON"
-        raise ApiProblem(400, message) from None
+        job = job_request_from_json(body)
+    except JobRequestError as error:
+        raise ApiProblem(400, str(error)) from None
     try:
         record = await in_transaction(node, lambda s: jobs.accept_job(s, caller, job, utcnow()))
     except ComputeError as error:

@@ -8,23 +8,18 @@ with ``Retry-After``.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from allmende.canonical import content_digest
 from allmende.clock import utcnow
-from allmende.identity import TokenError, verify_request_token
 from allmende.identity.errors import ResolutionError
-from allmende.identity.tokens import TokenClaims
 from allmende.knowledge import discussion_service as service
 from allmende.knowledge.discussion_posting import PROTOCOL_PATH
 from allmende.knowledge.discussion_rules import DiscussionError
 from allmende.knowledge.discussion_signing import MAX_SIGNED_POST, read_post, verify_post
-from allmende.node import Node
-from allmende.protocol.endpoint import in_read, in_transaction, node_of
+from allmende.protocol.endpoint import caller_claims, in_read, in_transaction, node_of, read_json_object
 
 router = APIRouter(prefix=PROTOCOL_PATH, tags=["discussions (between nodes)"])
 MAX_BODY_BYTES = MAX_SIGNED_POST + 1000
@@ -36,21 +31,12 @@ def problem(error: DiscussionError) -> JSONResponse:
     return JSONResponse({"error": error.reason, "details": []}, status_code=error.status, headers=headers)
 
 
-async def _caller(request: Request, node: Node) -> TokenClaims:
-    try:
-        return await verify_request_token(
-            request.headers.get("authorization"), own_did=node.did, resolver=node.resolver, replay=node.replay
-        )
-    except TokenError as error:
-        raise DiscussionError(401, f"not authenticated: {error.reason}") from None
-
-
 @router.get("/topics")
 async def topics(request: Request) -> JSONResponse:
     """The topics this node hosts, most recently active first."""
     node = node_of(request)
     try:
-        await _caller(request, node)
+        await caller_claims(request, DiscussionError)
     except DiscussionError as error:
         return problem(error)
     found = await in_read(node, service.list_topics)
@@ -64,7 +50,7 @@ async def topic(topic_id: str, request: Request, page: int = 1) -> JSONResponse:
     """A page of the topic's posts, each with its author's signature (hidden ones without text)."""
     node = node_of(request)
     try:
-        await _caller(request, node)
+        await caller_claims(request, DiscussionError)
         found = await in_read(node, lambda s: service.thread(s, topic_id, page))
     except DiscussionError as error:
         return problem(error)
@@ -76,7 +62,7 @@ async def post(topic_id: str, request: Request) -> JSONResponse:
     """Receive a post signed by the calling node: 201 stored, 200 already stored, or the refusal."""
     node = node_of(request)
     try:
-        claims = await _caller(request, node)
+        claims = await caller_claims(request, DiscussionError)
         body = await _json_body(request)
         read = read_post(body.get("post"))
         if read.post.author_did != claims.issuer:
@@ -105,7 +91,7 @@ async def report(request: Request) -> JSONResponse:
     """A participant node reports a post to this node's owner (``{"post": id, "reason": text}``)."""
     node = node_of(request)
     try:
-        claims = await _caller(request, node)
+        claims = await caller_claims(request, DiscussionError)
         body = await _json_body(request)
         post_id = body.get("post")
         if not isinstance(post_id, str):
@@ -123,17 +109,6 @@ async def report(request: Request) -> JSONResponse:
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise DiscussionError(413, f"the request is larger than {MAX_BODY_BYTES} bytes")
-    sent_digest = request.headers.get("content-digest")
-    sent = [part.strip() for part in sent_digest.split(",")] if sent_digest else []
-    if any(part.startswith("sha-256=") for part in sent) and content_digest(raw) not in sent:
-        raise DiscussionError(400, "Content-Digest does not match the body")
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise DiscussionError(400, "the body is not JSON") from None
-    if not isinstance(body, dict):
-        raise DiscussionError(400, "the body must be a JSON object")
-    return body
+    return await read_json_object(
+        request, MAX_BODY_BYTES, what="the request", check_digest=True, refuse=DiscussionError
+    )

@@ -14,16 +14,14 @@ from fastapi.responses import JSONResponse, Response
 
 from allmende.api.errors import ApiProblem
 from allmende.clock import utcnow
-from allmende.identity import TokenError, verify_request_token
 from allmende.identity.jws import sign_jwt
-from allmende.identity.tokens import TokenClaims
 from allmende.network import directory
 from allmende.network.errors import NetworkError
 from allmende.network.member_list import sign_member_list
 from allmende.network.records import DirectoryEntryRecord
 from allmende.network.status_list import status_list_claims, status_list_credential
 from allmende.node import Node
-from allmende.protocol.endpoint import in_read, in_transaction, node_of
+from allmende.protocol.endpoint import caller_claims, in_read, in_transaction, node_of, read_json_object
 
 router = APIRouter(prefix="/directory", tags=["directory"])
 MAX_APPLICATION_BYTES = 64_000
@@ -37,25 +35,19 @@ def _directory(request: Request) -> Node:
     return node
 
 
-async def _applicant(request: Request, node: Node) -> TokenClaims:
-    try:
-        return await verify_request_token(
-            request.headers.get("authorization"), own_did=node.did, resolver=node.resolver, replay=node.replay
-        )
-    except TokenError as error:
-        raise ApiProblem(401, f"not authenticated: {error.reason}") from None
-
-
 @router.post("/applications", status_code=201)
 async def apply(request: Request) -> JSONResponse:
     """An application to join the community; the caller's token says who applies."""
     node = _directory(request)
-    claims = await _applicant(request, node)
-    raw = await request.body()
-    if len(raw) > MAX_APPLICATION_BYTES:
-        raise ApiProblem(413, f"the application is larger than {MAX_APPLICATION_BYTES} bytes")
+    claims = await caller_claims(request)
+    body = await read_json_object(
+        request,
+        MAX_APPLICATION_BYTES,
+        what="the application",
+        not_object="the application must be a JSON object",
+    )
     try:
-        application = directory.application_from_json(await _json(request))
+        application = directory.application_from_json(body)
         entry = await in_transaction(
             node, lambda s: directory.receive_application(s, node, claims.issuer, application)
         )
@@ -68,7 +60,7 @@ async def apply(request: Request) -> JSONResponse:
 async def application(entry_id: str, request: Request) -> JSONResponse:
     """The application's state (and the credential once admitted), for the applicant only."""
     node = _directory(request)
-    claims = await _applicant(request, node)
+    claims = await caller_claims(request)
     entry = await in_read(node, lambda s: s.get(DirectoryEntryRecord, entry_id))
     if entry is None or entry.applicant_did != claims.issuer:
         raise ApiProblem(404, f"no application {entry_id} of {claims.issuer}")
@@ -103,10 +95,3 @@ async def status_list(request: Request) -> Response:
         header_extras={"typ": "vc+jwt"},
     )
     return Response(token, media_type="application/vc+jwt", headers={"Cache-Control": "max-age=60"})
-
-
-async def _json(request: Request) -> object:
-    try:
-        return await request.json()
-    except ValueError:
-        raise ApiProblem(400, "the body is not JSON") from None

@@ -1,4 +1,9 @@
-"""Shared steps of every DSP endpoint: authenticate the caller, read and validate the message."""
+"""Shared steps of the node-to-node endpoints: authenticate the caller, read and validate the message.
+
+:func:`caller_claims` and :func:`read_json_object` serve every endpoint another node calls (DSP, compute,
+benchmarks, directory, discussions); each passes its own way of refusing (``refuse(status, message)``)
+where its answers have their own shape. :func:`receive` adds the DSP message checks.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import anyio
 from fastapi import Request
 from sqlalchemy.orm import Session
 
+from allmende.api.errors import ApiProblem
 from allmende.canonical import content_digest
 from allmende.identity import TokenError, verify_request_token
 from allmende.identity.tokens import TokenClaims
@@ -19,6 +25,9 @@ from allmende.protocol.problems import ProtocolProblem
 from allmende.protocol.schemas import SchemaViolation, validate_message
 
 T = TypeVar("T")
+
+Refusal = Callable[[int, str], Exception]
+"""Makes the exception that answers a refused call: ``refuse(status, message)``, e.g. :class:`ApiProblem`."""
 
 MAX_MESSAGE_BYTES = 1_000_000
 
@@ -29,20 +38,65 @@ def node_of(request: Request) -> Node:
     return node
 
 
-async def authenticate(request: Request, error_type: str) -> TokenClaims:
-    """Verify the caller's self-issued ID token; 401 with the reason otherwise."""
+async def caller_claims(request: Request, refuse: Refusal = ApiProblem) -> TokenClaims:
+    """The claims of the caller's self-issued ID token (audience: this node's DID).
+
+    A missing, invalid, expired or replayed token raises ``refuse(401, "not authenticated: <reason>")``.
+    """
     node = node_of(request)
     try:
         return await verify_request_token(
             request.headers.get("authorization"), own_did=node.did, resolver=node.resolver, replay=node.replay
         )
     except TokenError as exc:
-        raise ProtocolProblem(
-            401,
-            [f"not authenticated: {exc.reason}"],
+        raise refuse(401, f"not authenticated: {exc.reason}") from None
+
+
+async def authenticate(request: Request, error_type: str) -> TokenClaims:
+    """Verify the caller's self-issued ID token; DSP error ``error_type`` (401) with the reason otherwise."""
+
+    def refuse(status: int, reason: str) -> ProtocolProblem:
+        return ProtocolProblem(
+            status,
+            [reason],
             error_type=error_type,
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        ) from None
+        )
+
+    return await caller_claims(request, refuse)
+
+
+async def read_json_object(
+    request: Request,
+    max_bytes: int,
+    *,
+    what: str = "the body",
+    not_json: str = "the body is not JSON",
+    not_object: str = "the body must be a JSON object",
+    check_digest: bool = False,
+    refuse: Refusal = ApiProblem,
+) -> dict[str, Any]:
+    """The body as a JSON object, refused (``refuse(status, message)``) otherwise.
+
+    413 "<what> is larger than <max_bytes> bytes"; with ``check_digest``, 400 when a sent sha-256
+    Content-Digest does not match the body; 400 ``not_json`` when it does not parse; 400 ``not_object``
+    when it is not an object.
+    """
+    raw = await request.body()
+    if len(raw) > max_bytes:
+        raise refuse(413, f"{what} is larger than {max_bytes} bytes")
+    if check_digest:
+        sent_digest = request.headers.get("content-digest")
+        sent = [part.strip() for part in sent_digest.split(",")] if sent_digest else []
+        if any(part.startswith("sha-256=") for part in sent) and content_digest(raw) not in sent:
+            raise refuse(400, "Content-Digest does not match the body")
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise refuse(400, not_json) from None
+    if not isinstance(body, dict):
+        raise refuse(400, not_object)
+    return body
 
 
 @dataclass(frozen=True)
