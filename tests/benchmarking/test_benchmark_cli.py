@@ -121,6 +121,10 @@ def test_a_round_from_the_command_line(served: list[Served]) -> None:
         association.folder,
     )
     url, round_id = created["url"], created["id"]
+    offered = cli("benchmark", "open", association.url, "--data-dir", first.folder)
+    assert offered.exit_code == 0 and "OEE 2026" in offered.stdout and "oee" in offered.stdout
+    listed = run_json("benchmark", "open", association.url, "--data-dir", first.folder)
+    assert [r["url"] for r in listed] == [url]
     shown = cli("benchmark", "show", url, "--data-dir", first.folder)
     assert shown.exit_code == 0 and "OEE 2026" in shown.stdout and "oee (%)" in shown.stdout
     wrong = cli("benchmark", "join", "https://example.org/x", "--value", "oee=1", "--data-dir", first.folder)

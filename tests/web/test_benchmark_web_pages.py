@@ -333,3 +333,25 @@ async def test_pages_in_german(make_node: NodeFactory) -> None:
     detail: Any = await olga.get(f"/benchmarks/{round_id}")
     assert "Teilnehmende einladen" in detail.text and "zur Teilnahme offen" in detail.text
     await olga.aclose()
+
+
+async def test_the_organisers_address_alone_lists_its_open_rounds(make_node: NodeFactory) -> None:
+    association = await make_node("Verband Metall", 8990)
+    member = await make_node("Firma A", 8991)
+    olga = await logged_in(association, "olga")
+    mia = await logged_in(member, "mia")
+    await mia.get("/benchmarks")
+    empty = await mia.get("/benchmarks/join", params={"address": association.node.base_url})
+    assert empty.status_code == 200 and "No rounds are open to this node there." in empty.text
+
+    round_id = await open_round(olga)
+    listed = await mia.get("/benchmarks/join", params={"address": association.node.base_url + "/"})
+    assert listed.status_code == 200 and "OEE 2026" in listed.text
+    assert "OEE (%), Energy per part (kWh)" in listed.text
+    round_url = f"{association.node.base_url}/benchmarks/rounds/{round_id}"
+    link = f'href="/benchmarks/join?address={quote(round_url, safe="/")}"'
+    assert link in listed.text, listed.text
+    form = await mia.get("/benchmarks/join", params={"address": round_url})
+    assert form.status_code == 200 and "Your values stay on this node." in form.text
+    unreachable = await mia.get("/benchmarks/join", params={"address": "http://127.0.0.1:8999"})
+    assert unreachable.status_code == 409 and "unreachable" in unreachable.text

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from allmende.api.auth import ApiCaller, admin, reader
 from allmende.api.errors import ApiProblem
-from allmende.benchmarking import organiser, participant
+from allmende.benchmarking import listing, organiser, participant
 from allmende.benchmarking.errors import BenchmarkError
 from allmende.benchmarking.records import BenchmarkParticipationRecord
 from allmende.benchmarking.states import IllegalMove
@@ -136,6 +136,15 @@ async def cancel_round(round_id: str, request: Request, caller: Admin) -> dict[s
 async def remote_round(request: Request, _: Reader, url: str = Query(max_length=1000)) -> dict[str, Any]:
     """Another node's round as its organiser shows it to this node (before joining)."""
     result: dict[str, Any] = await _guard(participant.fetch_round(node_of(request), url))
+    return result
+
+
+@router.get("/open-rounds")
+async def open_rounds(
+    request: Request, _: Reader, address: str = Query(max_length=1000, description="The organiser node's URL")
+) -> list[dict[str, Any]]:
+    """The rounds the organiser at ``address`` lists as open to this node (its memberships count)."""
+    result: list[dict[str, Any]] = await _guard(listing.fetch_open_rounds(node_of(request), address))
     return result
 
 

@@ -1,6 +1,7 @@
 """Node-to-node endpoints of benchmark rounds; every call carries the caller's self-issued ID token.
 
-Organiser side (``/benchmarks/rounds/{id}``): read the round, join it, report held shares.
+Organiser side (``/benchmarks/rounds``): the rounds open to the caller; (``/benchmarks/rounds/{id}``):
+read the round, join it, report held shares.
 Participant side (``/benchmarks/participations/{round id}``): the roster (``start``), a peer's share
 (``shares``), the organiser's questions (``receipt``, ``sum``) and the round's ``outcome``. A refused
 message is answered with ``{"error": reason}`` and changes nothing.
@@ -8,7 +9,6 @@ message is answered with ``{"error": reason}`` and changes nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
@@ -16,44 +16,24 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from allmende.api.errors import ApiProblem
-from allmende.benchmarking import organiser, participant
+from allmende.benchmarking import listing, organiser, participant
 from allmende.benchmarking.errors import BenchmarkError
 from allmende.benchmarking.records import BenchmarkRoundParticipantRecord
 from allmende.benchmarking.roster import Roster, known_roster, roster_kid, verify_roster
 from allmende.benchmarking.runtime import BenchmarkRuntime
 from allmende.benchmarking.states import IllegalMove
-from allmende.identity import TokenError, verify_request_token
 from allmende.identity.errors import ResolutionError
-from allmende.identity.tokens import TokenClaims
 from allmende.network.presentation import refusal_note, verify_presented
 from allmende.node import Node
-from allmende.protocol.endpoint import in_read, in_transaction, node_of
+from allmende.protocol.endpoint import caller_claims, in_read, in_transaction, node_of, read_json_object
 
 router = APIRouter(prefix="/benchmarks", tags=["benchmarks (protocol)"])
 MAX_BODY_BYTES = 2_000_000
 T = TypeVar("T")
 
 
-async def _caller(request: Request, node: Node) -> TokenClaims:
-    try:
-        return await verify_request_token(
-            request.headers.get("authorization"), own_did=node.did, resolver=node.resolver, replay=node.replay
-        )
-    except TokenError as error:
-        raise ApiProblem(401, f"not authenticated: {error.reason}") from None
-
-
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiProblem(413, f"the message is larger than {MAX_BODY_BYTES} bytes")
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ApiProblem(400, "the body is not JSON") from None
-    if not isinstance(body, dict):
-        raise ApiProblem(400, "the body must be a JSON object")
-    return body
+    return await read_json_object(request, MAX_BODY_BYTES, what="the message")
 
 
 async def _guard(work: Awaitable[T]) -> T:
@@ -79,11 +59,25 @@ async def _roster(node: Node, token: object, organiser_did: str, round_id: str) 
 # --- organiser side -------------------------------------------------------------------------------
 
 
+@router.get("/rounds")
+async def list_open_rounds(request: Request) -> JSONResponse:
+    """The rounds still taking participants that the caller may join (its memberships count)."""
+    node = node_of(request)
+    claims = await caller_claims(request)
+    presented = await verify_presented(node, claims)
+
+    def read(session: Any) -> list[dict[str, Any]]:
+        return listing.open_rounds(session, presented.communities, claims.issuer, node.base_url, node.did)
+
+    rounds = await _guard(in_read(node, read))
+    return JSONResponse({"organiser": node.did, "name": node.name, "rounds": rounds})
+
+
 @router.get("/rounds/{round_id}")
 async def read_round(round_id: str, request: Request) -> JSONResponse:
     """The round's definition for a prospective participant (members only when it names a community)."""
     node = node_of(request)
-    claims = await _caller(request, node)
+    claims = await caller_claims(request)
     presented = await verify_presented(node, claims)
 
     def read(session: Any) -> dict[str, Any]:
@@ -101,7 +95,7 @@ async def read_round(round_id: str, request: Request) -> JSONResponse:
 async def join_round(round_id: str, request: Request) -> JSONResponse:
     """Join the round: the caller's token says who joins, the body where it is reached."""
     node = node_of(request)
-    claims = await _caller(request, node)
+    claims = await caller_claims(request)
     body = await _body(request)
     presented = await verify_presented(node, claims)
 
@@ -118,7 +112,7 @@ async def join_round(round_id: str, request: Request) -> JSONResponse:
 async def take_receipt(round_id: str, request: Request) -> JSONResponse:
     """A participant reports it holds shares from every other participant (positions only)."""
     node = node_of(request)
-    claims = await _caller(request, node)
+    claims = await caller_claims(request)
     body = await _body(request)
     complete = await _guard(
         in_transaction(node, lambda s: organiser.take_receipt(s, round_id, claims.issuer, body))
@@ -136,7 +130,7 @@ async def take_receipt(round_id: str, request: Request) -> JSONResponse:
 async def start(round_id: str, request: Request) -> JSONResponse:
     """The organiser's roster: this node deals its shares to the peers."""
     node = node_of(request)
-    claims = await _caller(request, node)
+    claims = await caller_claims(request)
     body = await _body(request)
 
     async def work() -> dict[str, Any]:
@@ -157,7 +151,7 @@ async def start(round_id: str, request: Request) -> JSONResponse:
 async def take_share(round_id: str, request: Request) -> JSONResponse:
     """A peer's share of its contribution, with the roster it was dealt under."""
     node = node_of(request)
-    claims = await _caller(request, node)
+    claims = await caller_claims(request)
     body = await _body(request)
 
     async def work() -> dict[str, Any]:
@@ -193,7 +187,7 @@ async def take_share(round_id: str, request: Request) -> JSONResponse:
 async def receipt(round_id: str, request: Request) -> JSONResponse:
     """The organiser asks which dealers this node holds shares from."""
     node = node_of(request)
-    claims = await _caller(request, node)
+    claims = await caller_claims(request)
 
     def read(session: Any) -> dict[str, Any]:
         return participant.receipt(session, participant.find(session, claims.issuer, round_id))
@@ -205,7 +199,7 @@ async def receipt(round_id: str, request: Request) -> JSONResponse:
 async def share_sum(round_id: str, request: Request) -> JSONResponse:
     """The organiser asks for this node's share-sum over a set of dealers (answered for one set only)."""
     node = node_of(request)
-    claims = await _caller(request, node)
+    claims = await caller_claims(request)
     body = await _body(request)
 
     def work(session: Any) -> dict[str, Any]:
@@ -219,7 +213,7 @@ async def share_sum(round_id: str, request: Request) -> JSONResponse:
 async def outcome(round_id: str, request: Request) -> JSONResponse:
     """The organiser's word on the round: released figures, or why it failed."""
     node = node_of(request)
-    claims = await _caller(request, node)
+    claims = await caller_claims(request)
     body = await _body(request)
 
     def take(session: Any) -> None:

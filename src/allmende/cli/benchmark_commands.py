@@ -1,5 +1,5 @@
 """Private peer benchmarks from the command line, through the running node's management API:
-rounds this node organises (create, close, cancel) and taking part in other nodes' rounds (join)."""
+rounds this node organises (create, close, cancel) and taking part in other nodes' rounds (open, join)."""
 
 from __future__ import annotations
 
@@ -147,6 +147,25 @@ def list_command(data_dir: Path = DataDirOption, as_json: bool = JsonOption) -> 
     for view in taking_part:
         joined.add_row(view["id"], view["title"], view["organiser"], view["state"])
     console.print(joined)
+
+
+@app.command("open")
+def open_rounds(
+    address: str = typer.Argument(..., help="The organiser node's address (http(s)://host:port)."),
+    data_dir: Path = DataDirOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Rounds another node organises that are open to this node (its memberships count)."""
+    rounds = call_api(data_dir, "GET", f"{API}/open-rounds?address={quote(address, safe='')}")
+    if as_json:
+        print_json(rounds)
+        return
+    table = Table("title", "KPIs", "joined", "closes", "address", title=f"Open rounds at {address}")
+    for view in rounds:
+        kpis = ", ".join(str(k.get("name")) for k in view.get("kpis", []))
+        mark = " (this node)" if view.get("joined") else ""
+        table.add_row(view["title"], kpis, f"{view['participants']}{mark}", view["deadline"], view["url"])
+    console.print(table)
 
 
 @app.command("join")

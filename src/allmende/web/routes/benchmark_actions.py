@@ -4,7 +4,8 @@ node's round with this node's values.
 The form of a new round has three KPI rows (rows left empty are ignored: no JavaScript needed); each
 field's mistake is shown at the field, and what the benchmarking service still refuses is shown above
 the form, with nothing stored. Joining goes by the round's address (the organiser's address and the
-round's id): the organiser publishes no list of its rounds, so this node asks for the one named. The
+round's id), or by the organiser's address alone: this node then asks the organiser which rounds are
+open to it (members-only rounds count only with a membership) and lists them to choose from. The
 values typed stay on this node; only random shares of them leave it when the round starts.
 """
 
@@ -18,7 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from allmende.benchmarking import organiser, participant
+from allmende.benchmarking import listing, organiser, participant
 from allmende.benchmarking.calls import parse_round_url, round_url
 from allmende.benchmarking.errors import BenchmarkError
 from allmende.benchmarking.kpis import MAX_BUCKETS, MAX_KPIS, Kpi, kpis_from_json
@@ -30,7 +31,7 @@ from allmende.node import Node
 from allmende.protocol.endpoint import in_read, in_transaction, node_of
 from allmende.web.forms import FormState
 from allmende.web.routes.benchmark_pages import item_context, item_href, item_page, list_page, problem_text
-from allmende.web.routes.benchmark_views import default_deadline, parse_local, when_text
+from allmende.web.routes.benchmark_views import default_deadline, kpis_of, parse_local, when_text
 from allmende.web.routes.identity_view import actor_of
 from allmende.web.security import Owner, checked_form
 from allmende.web.templating import Page, render
@@ -303,10 +304,40 @@ async def _join_page(
 
 @router.get("/benchmarks/join")
 async def join_form(request: Request, page: Owner, address: str = "", round: str = "") -> Response:
-    """Look up another node's round by its address, then show the form to join it with this node's values."""
-    return await _join_page(
-        request, page, FormState(values={"address": address.strip(), "round": round.strip()})
-    )
+    """Look up another node's round by its address, then show the form to join it with this node's values;
+    with only the organiser's address, the rounds open to this node there."""
+    form = FormState(values={"address": address.strip(), "round": round.strip()})
+    if _organiser_only(form.get("address"), form.get("round")):
+        return await _open_rounds_page(request, page, form)
+    return await _join_page(request, page, form)
+
+
+def _organiser_only(address: str, round_id: str) -> bool:
+    if round_id or not address.startswith(("http://", "https://")):
+        return False
+    try:
+        parse_round_url(address)
+    except BenchmarkError:
+        return True
+    return False
+
+
+async def _open_rounds_page(request: Request, page: Page, form: FormState) -> Response:
+    """The rounds the organiser at the address lists as open to this node, each with a link to join."""
+    address = form.get("address").rstrip("/")
+    try:
+        rounds = await listing.fetch_open_rounds(node_of(request), address)
+    except BenchmarkError as error:
+        return await list_page(
+            request, page, join_form=form, problem=problem_text(page, error.message), status=409
+        )
+    context = {
+        "address": address,
+        "rounds": rounds,
+        "kpis_of": lambda view: kpis_of(view.get("kpis")),
+        "when_text": lambda text: when_text(text, page.formats),
+    }
+    return render(request, "benchmark_open.html", context, page=page)
 
 
 def _values(state: FormState, page: Page, kpis: tuple[Kpi, ...]) -> dict[str, float]:
