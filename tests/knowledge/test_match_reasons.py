@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from allmende.knowledge.eligibility import CompanyProfile
 from allmende.knowledge.matchmaking import profile_reasons, text_reasons
-from allmende.knowledge.search import stem
 from allmende.knowledge.seed import demo_items
 
 
@@ -14,7 +13,11 @@ def test_text_reasons_name_the_words_of_the_need_as_written() -> None:
         "mentions vernetzen, ausfälle"
     ]
     assert text_reasons(need, "nothing in common") == []
-    assert (stem("Förderprogrammen".lower()), stem("events"), stem("ai")) == ("förderprogramm", "event", "ai")
+    # a compound of the need's is split by the item's own words, an item's compound found by its ending
+    assert text_reasons("Kühlraumtemperaturen dokumentieren", "Temperatur im Kühlraum") == [
+        "mentions kühlraumtemperaturen"
+    ]
+    assert text_reasons("Daten der Maschinen", "Maschinendaten") == ["mentions daten, maschinen"]
 
 
 def test_profile_reasons_of_a_case_and_of_an_expert() -> None:

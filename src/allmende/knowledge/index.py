@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from allmende.knowledge.analysis import search_terms
 from allmende.knowledge.fields import ItemFields
 from allmende.knowledge.records import KnowledgeIndexRecord
 
@@ -47,6 +48,7 @@ def content_hash(document: dict[str, Any]) -> str:
 
 def _values(entry: IndexEntry, node_did: str, node_name: str, now: datetime) -> dict[str, Any]:
     f = entry.fields
+    title_terms, keyword_terms, body_terms = search_terms(f.title, f.keywords, f.body)
     return {
         "node_did": node_did,
         "node_name": node_name,
@@ -56,6 +58,9 @@ def _values(entry: IndexEntry, node_did: str, node_name: str, now: datetime) -> 
         "title": f.title,
         "keywords": f.keywords,
         "body": f.body,
+        "title_terms": title_terms,
+        "keyword_terms": keyword_terms,
+        "body_terms": body_terms,
         "status": f.status,
         "regions": " ".join(f.regions),
         "sectors": "\n".join(f.sectors),

@@ -15,14 +15,16 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from allmende.knowledge.analysis import field_terms
+from allmende.knowledge.compounds import compound_parts
 from allmende.knowledge.eligibility import RANK, CompanyProfile, EligibilityResult, assess
 from allmende.knowledge.embeddings import Embedder
 from allmende.knowledge.model import FundingProgramme, GoodPracticeCase, KnowledgeError, parse_item
+from allmende.knowledge.query_words import found_in, query_word, written_words
 from allmende.knowledge.reasons import Reason
 from allmende.knowledge.records import KnowledgeIndexRecord as R
 from allmende.knowledge.regions import covers, region_label
-from allmende.knowledge.search import query_terms, search, stem
-from allmende.network.query_text import parse
+from allmende.knowledge.search import search
 
 T = TypeVar("T")
 GROUPS = {
@@ -33,8 +35,10 @@ GROUPS = {
     "security": "security",
 }
 _META = frozenset({"@context", "@id", "@type", "version", "publisher", "modified", "checklist"})
-PROFILE_WEIGHT = 0.004
-"""What each matching profile field (sector, size, region) adds to a relevance of about 1/(60 + rank)."""
+PROFILE_WEIGHT = 0.012
+"""What each matching profile field (sector, size, region) adds to a relevance of about 1/(30 + rank)
+(the fusion's k, :data:`allmende.knowledge.search.FUSION_K`): worth about as many places as 0.004 was
+when k was 60."""
 
 
 @dataclass(frozen=True)
@@ -53,14 +57,19 @@ class Match:
 
 
 def text_reasons(need: str, hit_text: str) -> list[Reason]:
-    """The words of the need the item's text contains (as prefixes, like the keyword search)."""
-    lowered = hit_text.casefold()
-    stems = {" ".join(t.words) for t in query_terms(need)}
-    words = [w for group in parse(need) for t in group for w in (" ".join(t.words),)]
-    found = [
-        w for w in words if (stem(w) if " " not in w else w) in stems and (stem(w) in lowered or w in lowered)
-    ]
-    return [Reason("mentions", words=", ".join(dict.fromkeys(found)))] if found else []
+    """The words of the need the item's text contains, matched as the keyword search matches them (by
+    stem, compound part or ending; the item's own words split the need's compounds)."""
+    return term_reasons(need, field_terms(hit_text))
+
+
+def term_reasons(need: str, terms: str) -> list[Reason]:
+    """:func:`text_reasons` for an item's index terms (as stored: nothing to stem again)."""
+    padded = f" {terms} "
+    own = set(padded.split())
+    written = written_words(need)
+    parts = compound_parts((w for w in written if " " not in w), lambda stems: stems & own)
+    found = [w for w in written if found_in(query_word(w, parts.get(w, ())), padded)]
+    return [Reason("mentions", words=", ".join(found))] if found else []
 
 
 def profile_reasons(item: Any, profile: CompanyProfile) -> list[Reason]:
@@ -135,7 +144,7 @@ def match(
             *(Reason("check", reason=u) for u in verdict.unknown),
             *(Reason("not_eligible", reason=f) for f in verdict.failed),
         ]
-        why = [*text_reasons(need, f"{row.title} {row.keywords} {row.body}"), *why]
+        why = [*term_reasons(need, f"{row.title_terms} {row.keyword_terms} {row.body_terms}"), *why]
         programmes.append(_match(row, score, why, verdict))
     groups: dict[str, list[Match]] = {name: [] for name in GROUPS.values()}
     for hit in found.hits:
@@ -144,7 +153,7 @@ def match(
             continue
         item = _item(hit.document)
         closeness = profile_reasons(item, profile) if item is not None else []
-        reasons = text_reasons(need, f"{hit.title} {hit.keywords} {hit.body}")
+        reasons = term_reasons(need, hit.terms)
         if hit.semantic_rank is not None and hit.semantic_rank <= 20:
             reasons.append(Reason("meaning"))
         score = hit.score + PROFILE_WEIGHT * len(closeness)

@@ -45,7 +45,8 @@ class KnowledgeIndexRecord(Base):
 
     ``regions`` and ``sizes`` hold codes separated by spaces, ``sectors`` one per line (empty: for
     anyone). ``embedding`` is the item's normalised float32 vector from ``embedding_model`` (None
-    without the model).
+    without the model). ``title_terms``, ``keyword_terms`` and ``body_terms`` are what the full-text
+    index reads: the fields' stems and endings (:func:`allmende.knowledge.analysis.search_terms`).
     """
 
     __tablename__ = "knowledge_index"
@@ -60,6 +61,9 @@ class KnowledgeIndexRecord(Base):
     title: Mapped[str] = mapped_column(Text)
     keywords: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
+    title_terms: Mapped[str] = mapped_column(Text, default="")
+    keyword_terms: Mapped[str] = mapped_column(Text, default="")
+    body_terms: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="")
     regions: Mapped[str] = mapped_column(Text, default="")
     sectors: Mapped[str] = mapped_column(Text, default="")

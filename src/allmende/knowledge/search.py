@@ -1,133 +1,41 @@
 """Hybrid search over the knowledge index: keywords (SQLite FTS5 bm25 / PostgreSQL ts_rank) and
 meaning (sentence embeddings), fused by reciprocal rank, under hard filters.
 
-Keywords: the words of the query, any of them (a need is written as a sentence, not as a list of words
-that must all occur), as prefixes, without common German and English function words; bm25 weighs
-title 10, keywords 5, text 1. Meaning: cosine similarity of the query's embedding with every item's.
+Keywords (:mod:`.keywords`): the words of the query, any of them (a need is written as a sentence, not
+as a list of words that must all occur), by their stems, compound parts and endings, without common
+German and English function words; bm25 weighs title 10, keywords 5, text 1. Meaning: cosine
+similarity of the query's embedding with every item's. In hybrid search a third ranking joins with a
+small weight: the candidates ranked by the words of the best hit's title and keywords (:mod:`.feedback`).
 Without the model the search is keyword-only and says so (``notice``).
 """
 
 from __future__ import annotations
 
-import math
-import re
-import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import ColumnClause, bindparam, func, literal_column, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from allmende.knowledge.embeddings import NOTICE, Embedder
+from allmende.knowledge.feedback import similar
 from allmende.knowledge.filters import Filters
 from allmende.knowledge.fusion import rrf
+from allmende.knowledge.keywords import CANDIDATES, keyword_ranking
 from allmende.knowledge.records import KnowledgeIndexRecord as R
-from allmende.network.query_text import Term, parse
 
 if TYPE_CHECKING:
     from allmende.knowledge.vectors import Mask, Vectors
 
 _EMBEDDING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="knowledge-embedding")
-CANDIDATES = 100
-"""Rows each ranking contributes: past rank 100 a reciprocal rank adds under 1/160, nothing that matters."""
 MAX_LIMIT = 200
+FUSION_K = 30
+"""Reciprocal rank fusion's k: how much the first places of a ranking count above the later ones."""
+FEEDBACK_WEIGHT = 0.3
+"""Weight of the ranking of items similar to the best hit (the query's own rankings weigh 1)."""
+__all__ = ["CANDIDATES", "MAX_LIMIT", "Hit", "Mode", "SearchResult", "keyword_ranking", "search"]
 Mode = Literal["hybrid", "keyword", "semantic"]
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "has",
-        "have",
-        "how",
-        "i",
-        "in",
-        "is",
-        "it",
-        "of",
-        "on",
-        "or",
-        "our",
-        "that",
-        "the",
-        "their",
-        "this",
-        "to",
-        "us",
-        "we",
-        "what",
-        "which",
-        "who",
-        "with",
-        "want",
-        "need",
-        "needs",
-        "looking",
-        "would",
-        "like",
-        "can",
-        "help",
-        "der",
-        "die",
-        "das",
-        "den",
-        "dem",
-        "des",
-        "ein",
-        "eine",
-        "einen",
-        "einem",
-        "einer",
-        "und",
-        "oder",
-        "für",
-        "fur",
-        "mit",
-        "von",
-        "zu",
-        "zum",
-        "zur",
-        "im",
-        "in",
-        "ist",
-        "sind",
-        "wir",
-        "unser",
-        "unsere",
-        "unseren",
-        "unserem",
-        "ich",
-        "auf",
-        "an",
-        "bei",
-        "aus",
-        "wie",
-        "was",
-        "wer",
-        "suchen",
-        "suche",
-        "brauchen",
-        "möchten",
-        "mochten",
-        "wollen",
-        "will",
-        "uns",
-        "es",
-        "als",
-        "auch",
-        "nach",
-        "über",
-        "uber",
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -146,6 +54,8 @@ class Hit:
     semantic_rank: int | None
     body: str = ""
     keywords: str = ""
+    terms: str = ""
+    """The index terms of its title, keywords and text (what the keyword search matched)."""
 
 
 @dataclass(frozen=True)
@@ -157,81 +67,6 @@ class SearchResult:
     notice: str | None = None
     scores: dict[int, float] = field(default_factory=dict)
     """Fused score of every candidate row (not only the returned page), for matchmaking."""
-
-
-_SUFFIXES = ("ungen", "ing", "en", "er", "es", "ed", "e", "s", "n")
-
-
-def stem(word: str) -> str:
-    """A word without its most common German or English ending, matched as a prefix
-    ("Förderprogrammen" finds "Förderprogramm", "events" finds "Event"); short words stay as they are."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
-def query_terms(text_: str) -> list[Term]:
-    """The query's words (stemmed) and phrases without function words (all of them if only those remain)."""
-    terms = [term for group in parse(text_) for term in group]
-    kept = [t for t in terms if t.is_phrase or (t.words[0] not in STOPWORDS and len(t.words[0]) > 1)]
-    return [t if t.is_phrase else Term((stem(t.words[0]),)) for t in kept or terms]
-
-
-_MARKS = re.compile("[\u0300-\u036f]+")
-
-
-def _folded(text_: str) -> str:
-    """Lower case without diacritics (as the full-text index compares words): decomposed, the combining
-    marks dropped, all in C (a translation table is looked up per character: three times slower)."""
-    lowered = text_.casefold()
-    return lowered if lowered.isascii() else _MARKS.sub("", unicodedata.normalize("NFKD", lowered))
-
-
-def quorum(terms: list[Term]) -> int:
-    """How many of the query's terms a keyword match must contain: half of them, rounded up."""
-    return max(1, math.ceil(len(terms) / 2))
-
-
-def keyword_ranking(session: Session, text_: str, limit: int = CANDIDATES) -> tuple[list[int], list[int]]:
-    """Row ids matching words of ``text_``, best first (at most ``limit``): those containing at least
-    half of the query's terms (the quorum), and the weaker ones that contain fewer."""
-    terms = query_terms(text_)
-    ranked = _any_term(session, terms, limit)
-    if len(terms) <= 2 or not ranked:
-        return ranked, []
-    texts = {
-        int(row[0]): _folded(f"{row[1]} {row[2]} {row[3]}")
-        for row in session.execute(select(R.id, R.title, R.keywords, R.body).where(R.id.in_(ranked)))
-    }
-    needed = quorum(terms)
-    words = [_folded(" ".join(t.words)) for t in terms]
-    strong = [r for r in ranked if sum(1 for w in words if w in texts.get(r, "")) >= needed]
-    chosen = set(strong)
-    return strong, [r for r in ranked if r not in chosen]
-
-
-def _any_term(session: Session, terms: list[Term], limit: int) -> list[int]:
-    if not terms:
-        return []
-    if session.get_bind().dialect.name == "sqlite":
-        query = " OR ".join('"' + " ".join(t.words) + '"' + ("" if t.is_phrase else "*") for t in terms)
-        rank = "bm25(knowledge_index_fts, 10.0, 5.0, 1.0)"
-        rows = session.execute(
-            text(
-                f"SELECT rowid FROM knowledge_index_fts WHERE knowledge_index_fts MATCH :q "
-                f"ORDER BY {rank}, rowid LIMIT :n"
-            ),
-            {"q": query, "n": limit},
-        )
-        return [int(row[0]) for row in rows]
-    tsq = " | ".join("(" + " <-> ".join(t.words) + ")" if t.is_phrase else t.words[0] + ":*" for t in terms)
-    condition = func.to_tsquery("simple", bindparam("tsq", tsq))
-    vector: ColumnClause[Any] = literal_column("knowledge_index.search_vector")
-    weights: ColumnClause[Any] = literal_column("'{0.1, 0.2, 0.4, 1.0}'::float4[]")
-    score = func.ts_rank(weights, vector, condition)
-    statement = select(R.id).where(vector.op("@@")(condition)).order_by(score.desc(), R.id).limit(limit)
-    return [int(row) for row in session.execute(statement).scalars()]
 
 
 def search(
@@ -265,8 +100,8 @@ def search(
     query_vector = (
         _EMBEDDING.submit(embedder.query, text_) if mode in ("hybrid", "semantic") and embedder else None
     )
+    wide = CANDIDATES * (1 if bool(passed.all()) else 5)
     if mode in ("hybrid", "keyword"):
-        wide = CANDIDATES * (1 if bool(passed.all()) else 5)
         strong, weak = keyword_ranking(session, text_, wide)
         # Alone, keyword search lists the weaker matches after the strong ones; fused, only the strong
         # ones count, since a match of one word in four says little against the meaning of the need.
@@ -276,8 +111,17 @@ def search(
     if query_vector is not None:
         semantic = _semantic_ranking(index, passed & index.has_vector, query_vector.result())
         rankings.append(semantic)
-    chosen_weights = list(weights) if mode == "hybrid" and embedder is not None else None
-    fused = rrf(rankings, weights=chosen_weights)
+    chosen_weights = list(weights) if mode == "hybrid" and embedder is not None else [1.0] * len(rankings)
+    fused = rrf(rankings, k=FUSION_K, weights=chosen_weights)
+    if mode == "hybrid" and embedder is not None and fused:
+        # More like the best hit (see feedback.py): the candidates ranked by its title's and keywords'
+        # words join the fusion with a small weight.
+        pool = list(dict.fromkeys([*semantic, *keyword]))
+        terms = _terms(session, [fused[0][0], *pool])
+        best = terms.get(fused[0][0], "").split("\n")[0]
+        candidates = {row: terms[row].replace("\n", " ") for row in pool if row in terms}
+        rankings.append(similar(best, candidates))
+        fused = rrf(rankings, k=FUSION_K, weights=[*chosen_weights, FEEDBACK_WEIGHT])
     keyword_ranks = {row: rank for rank, row in enumerate(keyword, start=1)}
     semantic_ranks = {row: rank for rank, row in enumerate(semantic, start=1)}
     hits = _hits(session, fused[:limit], keyword_ranks, semantic_ranks)
@@ -305,6 +149,12 @@ def _semantic_ranking(index: Vectors, usable: Mask, query: Any) -> list[int]:
     return ranked
 
 
+def _terms(session: Session, rows: list[int]) -> dict[int, str]:
+    """Row → its title's and keywords' terms, a line break, then its text's terms."""
+    found = session.execute(select(R.id, R.title_terms, R.keyword_terms, R.body_terms).where(R.id.in_(rows)))
+    return {int(row[0]): f"{row[1]} {row[2]}\n{row[3]}" for row in found}
+
+
 def _passes(positions: dict[int, int], passed: Any, row: int) -> bool:
     position = positions.get(row)
     return position is not None and bool(passed[position])
@@ -316,7 +166,9 @@ def _hits(
     if not ranked:
         return []
     columns = (R.id, R.item_id, R.node_did, R.node_name, R.kind, R.title, R.document, R.body, R.keywords)
-    rows = {row.id: row for row in session.execute(select(*columns).where(R.id.in_([r for r, _ in ranked])))}
+    terms = (R.title_terms, R.keyword_terms, R.body_terms)
+    wanted = R.id.in_([r for r, _ in ranked])
+    rows = {row.id: row for row in session.execute(select(*columns, *terms).where(wanted))}
     return [
         Hit(
             row_id=row,
@@ -331,6 +183,7 @@ def _hits(
             semantic_rank=semantic.get(row),
             body=rows[row].body,
             keywords=rows[row].keywords,
+            terms=f"{rows[row].title_terms} {rows[row].keyword_terms} {rows[row].body_terms}",
         )
         for row, score in ranked
         if row in rows

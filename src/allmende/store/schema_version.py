@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError
 
 from allmende.store.database import Database
 
-SCHEMA_REVISION = "0014"  # a test checks that this is alembic's head
+SCHEMA_REVISION = "0015"  # a test checks that this is alembic's head
 
 
 def current_revision(database: Database) -> str | None:
