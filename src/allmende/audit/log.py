@@ -28,8 +28,8 @@ def append(
     subject: str | None = None,
     detail: dict[str, Any] | None = None,
     message_digest: str | None = None,
-) -> AuditRecord:
-    """Append one entry, chained to the last one, in the caller's transaction."""
+) -> AuditEntry:
+    """Append one entry, chained to the last one, in the caller's transaction; the entry appended."""
     # The chain's end is read once per transaction (under the writer lock on SQLite, an advisory lock
     # on PostgreSQL) and then kept in the session, so several entries of one transaction cost one query.
     tail: tuple[int, str] | None = session.info.get(_TAIL)
@@ -38,31 +38,33 @@ def append(
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
         last = session.execute(_LAST).first()
         tail = (last[0], last[1]) if last else (0, GENESIS_HASH)
-    seq, prev_hash = tail[0] + 1, tail[1]
     entry = AuditEntry(
-        seq=seq,
+        seq=tail[0] + 1,
         at=utcnow(),
         actor=actor,
         event=event,
         subject=subject,
         detail=detail or {},
         message_digest=message_digest,
-        prev_hash=prev_hash,
+        prev_hash=tail[1],
     )
-    record = AuditRecord(
-        seq=entry.seq,
-        at=entry.at,
-        actor=entry.actor,
-        event=entry.event,
-        subject=entry.subject,
-        detail=entry.detail,
-        message_digest=entry.message_digest,
-        prev_hash=entry.prev_hash,
-        entry_hash=entry_hash(entry),
-    )
-    session.execute(_INSERT, {column.name: getattr(record, column.name) for column in AUDIT.c})
-    session.info[_TAIL] = (record.seq, record.entry_hash)
-    return record
+    digest = entry_hash(entry)
+    # A plain insert (no ORM object: every protocol message appends entries, and building an
+    # instrumented record cost more than the insert).
+    row = {
+        "seq": entry.seq,
+        "at": entry.at,
+        "actor": actor,
+        "event": event,
+        "subject": subject,
+        "detail": entry.detail,
+        "message_digest": message_digest,
+        "prev_hash": entry.prev_hash,
+        "entry_hash": digest,
+    }
+    session.execute(_INSERT, row)
+    session.info[_TAIL] = (entry.seq, digest)
+    return entry
 
 
 def as_entry(record: AuditRecord) -> AuditEntry:
