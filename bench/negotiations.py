@@ -5,7 +5,9 @@ publishes one open-use offer; the consumer runs full negotiations (REQUESTED →
 → FINALIZED), C in flight, each started with POST /api/v1/negotiations and detected as FINALIZED
 by polling the list endpoint for changes (``updated_after``). Reports negotiations/s over the
 measured window and p50/p99 latency (start request to FINALIZED seen). Baseline in the same run: C concurrent
-authenticated GET /api/v1/node against the consumer. Also measures the remote-catalog fetch that
+authenticated GET /api/v1/node against the consumer. The consumer's API is called through a lean client
+(``bench._lean_api``: requests written by hand on keep-alive connections) so that the client, which
+shares the 2 cores with the two nodes, takes little of them. Also measures the remote-catalog fetch that
 every POST /api/v1/negotiations does first. ``--profile`` records both servers with py-spy (active threads,
 collapsed stacks in bench/results/negotiations-{provider,consumer}.txt; py-spy is not a dependency).
 Target: ≥ 100 negotiations/s on 2 cores.
@@ -39,6 +41,7 @@ from bench._common import (
     stop,
     wait_ready,
 )
+from bench._lean_api import LeanApiClient
 
 TARGET_RATE = 100.0
 OVERLAP = timedelta(seconds=0.25)
@@ -83,8 +86,13 @@ def _cpu_s(proc: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
+def _ok(response: httpx.Response) -> None:
+    if response.status_code >= 400:
+        raise RuntimeError(f"the consumer answered {response.status_code}: {response.text[:300]}")
+
+
 async def _hammer(
-    client: httpx.AsyncClient, method: str, url: str, body: Any, seconds: float, concurrency: int
+    client: LeanApiClient, method: str, url: str, body: Any, seconds: float, concurrency: int
 ) -> tuple[float, list[float]]:
     """Requests/s of ``concurrency`` loops doing one request each for ``seconds``."""
     latencies: list[float] = []
@@ -93,8 +101,7 @@ async def _hammer(
     async def loop() -> None:
         while time.monotonic() < deadline:
             t = time.monotonic()
-            response = await client.request(method, url, json=body)
-            response.raise_for_status()
+            _ok(await client.request(method, url, json=body))
             latencies.append(time.monotonic() - t)
 
     started = time.monotonic()
@@ -103,7 +110,7 @@ async def _hammer(
 
 
 async def _negotiate(
-    consumer: httpx.AsyncClient, provider_url: str, offer_id: str, seconds: float, concurrency: int
+    consumer: LeanApiClient, provider_url: str, offer_id: str, seconds: float, concurrency: int
 ) -> tuple[float, list[float], int, int]:
     """Run negotiations for ``seconds``; (rate in the window after warm-up, latencies, done, failed)."""
     pending: dict[str, asyncio.Future[str]] = {}
@@ -213,20 +220,12 @@ async def _run(seconds: float, concurrency: int, profile: bool) -> NegotiationRe
             wait_ready(c_port, procs[1], timeout=180)
             data = tmp / "measurements.csv"
             data.write_text("t,value\n0,1\n", encoding="utf-8")
-            limits = httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4)
-            async with (
-                httpx.AsyncClient(
-                    base_url=provider_url,
-                    headers={"Authorization": f"Bearer {p_node.admin_key}"},
-                    timeout=60,
-                ) as provider,
-                httpx.AsyncClient(
-                    base_url=consumer_url,
-                    headers={"Authorization": f"Bearer {c_node.admin_key}"},
-                    timeout=60,
-                    limits=limits,
-                ) as consumer,
-            ):
+            # The consumer's API is called through a lean client (no httpx client layer): this process
+            # shares the 2 cores with the two nodes, and the client is not what is measured.
+            consumer = LeanApiClient(consumer_url, c_node.admin_key)
+            async with httpx.AsyncClient(
+                base_url=provider_url, headers={"Authorization": f"Bearer {p_node.admin_key}"}, timeout=60
+            ) as provider:
                 created = await provider.post(
                     "/api/v1/assets",
                     json={
@@ -250,7 +249,7 @@ async def _run(seconds: float, concurrency: int, profile: bool) -> NegotiationRe
                 serial: list[float] = []
                 for _ in range(30):
                     t = time.monotonic()
-                    (await consumer.post("/api/v1/remote-catalogs", json=catalog_body)).raise_for_status()
+                    _ok(await consumer.post("/api/v1/remote-catalogs", json=catalog_body))
                     serial.append(time.monotonic() - t)
                 catalog_rate, _ = await _hammer(
                     consumer, "POST", "/api/v1/remote-catalogs", catalog_body, 5.0, concurrency
@@ -262,7 +261,7 @@ async def _run(seconds: float, concurrency: int, profile: bool) -> NegotiationRe
                     r = await consumer.post(
                         "/api/v1/negotiations", json={"address": provider_url, "offer_id": offer_id}
                     )
-                    r.raise_for_status()
+                    _ok(r)
                     starts.append(time.monotonic() - t)
                 await asyncio.sleep(1.0)  # let those 20 finish before the measured run
 
@@ -279,6 +278,7 @@ async def _run(seconds: float, concurrency: int, profile: bool) -> NegotiationRe
                 client_cpu_ms = (time.process_time() - client_start) * 1000 / max(done, 1)
                 for spy in spies:
                     spy.wait(timeout=60)
+            await consumer.aclose()
         finally:
             for proc in procs:
                 stop(proc)
