@@ -12,6 +12,7 @@ not now of off on once only or other our ours ourselves out over own same she sh
 that the their theirs them then there these they this those through to too under until up us very was
 we were what when where which while who whom why will with would you your yours
 want wants need needs looking like help get got
+also another many much may might must shall others via whether within without
 """
 _GERMAN = """
 aber alle allem allen aller alles als also am an auch auf aus bei beim bin bis bist da damit dann das
@@ -23,6 +24,9 @@ sind so soll sollen sollte sondern über uber um und uns unser unsere unserem un
 viele vom von vor war waren was weil welche welchem welchen welcher wenn wer werden wie wir wird wo
 wollen will zu zum zur zwischen
 suchen suche sucht brauchen braucht möchten mochten möchte mochte
+ander andere anderem anderen anderer anderes bzw dabei daran darauf davon dazu deren dessen einige
+einigen einiger etwa gibt habe haben jetzt mehr mehrere schon sei sowie weitere weiteren worden wurde
+wurden würde würden
 """
 STOPWORDS = frozenset(_ENGLISH.split()) | frozenset(_GERMAN.split())
 """Words a query drops (unless nothing else remains)."""
