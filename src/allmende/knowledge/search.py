@@ -102,10 +102,11 @@ def search(
     )
     wide = CANDIDATES * (1 if bool(passed.all()) else 5)
     if mode in ("hybrid", "keyword"):
-        strong, weak = keyword_ranking(session, text_, wide)
+        fused_alone = mode == "hybrid" and embedder is not None
+        strong, weak = keyword_ranking(session, text_, wide, with_weak=not fused_alone)
         # Alone, keyword search lists the weaker matches after the strong ones; fused, only the strong
         # ones count, since a match of one word in four says little against the meaning of the need.
-        chosen = strong if mode == "hybrid" and embedder is not None else [*strong, *weak]
+        chosen = strong if fused_alone else [*strong, *weak]
         keyword = [r for r in chosen if _passes(index.positions, passed, r)][:CANDIDATES]
         rankings.append(keyword)
     if query_vector is not None:
