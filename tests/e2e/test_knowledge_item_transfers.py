@@ -36,6 +36,7 @@ from tests.support.dsp import (
     scripted_parties,
     verification,
 )
+from tests.support.knowledge import publish_demo_items
 from tests.support.transfers import TransferRoles, read_address, transfer_request
 from tests.support.waiting import eventually
 
@@ -47,15 +48,6 @@ QUIET = {"crawl_interval_seconds": 0}
 async def parties(network: InProcessNetwork, tmp_path: Path) -> AsyncIterator[PartyFactory]:
     async with scripted_parties(network, tmp_path) as make:
         yield make
-
-
-async def _publish_items(node: RunningNode, count: int) -> list[str]:
-    ids = []
-    for item in demo_items()[:count]:
-        response = await node.api.post("/api/v1/knowledge/items", json=item_json(item))
-        assert response.status_code == 201, response.text
-        ids.append(str(response.json()["id"]))
-    return ids
 
 
 async def _open_item(client: httpx.AsyncClient, node: RunningNode, item_id: str) -> bytes:
@@ -107,7 +99,7 @@ async def test_a_dsp_client_negotiates_a_knowledge_item_and_pulls_its_json_ld(
     party = parties(8742)
     TransferRoles(party)
     await publish(node, tmp_path)  # an asset first: the items follow the assets in the catalog
-    items = await _publish_items(node, 2)
+    items = await publish_demo_items(node, 2)
 
     # Read the catalog and pick the first item's offer, as a DSP client would.
     listed = await party.send(f"{node.node.dsp_url}/catalog/request", catalog_request(), audience=node.did)
@@ -181,7 +173,7 @@ async def test_a_node_negotiates_and_downloads_a_knowledge_item_through_its_mana
     provider = await make_node("Centre of Excellence", 8743, database_url=database_url, **QUIET)
     # The consumer keeps the provider's catalog for a while (it still lists the item withdrawn below).
     consumer = await make_node("Feinteile KG", 8744, remote_catalog_cache_seconds=600, **QUIET)
-    items = await _publish_items(provider, 3)
+    items = await publish_demo_items(provider, 3)
 
     started = await consumer.api.post(
         "/api/v1/negotiations",

@@ -14,27 +14,17 @@ from sqlalchemy import select
 from tests.conftest import NodeFactory, RunningNode
 from tests.support.dsp import catalog_request, publish
 from tests.support.federation import admit_directly
+from tests.support.knowledge import publish_demo_items
 
 from allmende.catalog.remote import fetch_catalog
 from allmende.knowledge.catalog_entries import MEDIA_TYPE
-from allmende.knowledge.model import item_json
 from allmende.knowledge.records import KnowledgeIndexRecord
-from allmende.knowledge.seed import demo_items
 from allmende.network.crawler import crawl, crawl_forever
 from allmende.network.records import FederatedDatasetRecord
 from allmende.protocol.schemas import validate_message
 
 pytestmark = pytest.mark.anyio
 QUIET = {"crawl_interval_seconds": 0}
-
-
-async def _publish_items(node: RunningNode, count: int) -> list[str]:
-    ids = []
-    for item in demo_items()[:count]:
-        response = await node.api.post("/api/v1/knowledge/items", json=item_json(item))
-        assert response.status_code == 201, response.text
-        ids.append(str(response.json()["id"]))
-    return ids
 
 
 async def _ask(caller: RunningNode, provider: RunningNode, query: str = "") -> httpx.Response:
@@ -56,7 +46,7 @@ async def test_items_follow_the_assets_in_the_dsp_catalog_and_page_with_them(
     provider = await make_node("Centre", 8830, **QUIET)
     consumer = await make_node("SME", 8831, **QUIET)
     asset = (await publish(provider, tmp_path, "Spindle data"))["asset"]["id"]
-    items = await _publish_items(provider, 3)
+    items = await publish_demo_items(provider, 3)
 
     whole = await _ask(consumer, provider)
     assert whole.status_code == 200
@@ -88,7 +78,7 @@ async def test_the_federated_catalog_holds_each_item_once(make_node: NodeFactory
     sme = await make_node("SME", 8832, directory_enabled=True, **QUIET)
     centre = await make_node("Centre", 8833, **QUIET)
     admit_directly(sme.node, centre.node.base_url, "Centre of Excellence")
-    items = await _publish_items(centre, 2)
+    items = await publish_demo_items(centre, 2)
 
     await crawl(sme.node)
     await crawl(sme.node, full=True)
@@ -103,7 +93,7 @@ async def test_the_background_crawl_also_refreshes_the_knowledge_index(make_node
     sme = await make_node("SME", 8834, directory_enabled=True, crawl_interval_seconds=0)
     centre = await make_node("Centre", 8835, **QUIET)
     admit_directly(sme.node, centre.node.base_url, "Centre of Excellence")
-    items = await _publish_items(centre, 1)
+    items = await publish_demo_items(centre, 1)
 
     settings = sme.node.settings
     sme.node.settings = replace(settings, values={**settings.values, "crawl_interval_seconds": 1})

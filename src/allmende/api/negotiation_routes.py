@@ -55,8 +55,8 @@ async def list_negotiations(
     node = node_of(request)
     # Read through Core and answered as JSON directly: clients follow progress by polling this list,
     # and ORM objects plus the response model's validation cost more than the query.
-    columns = repository.negotiation_table().c
-    query = select(repository.negotiation_table()).order_by(columns.created_at.desc())
+    columns = repository.NEGOTIATION_TABLE.c
+    query = select(repository.NEGOTIATION_TABLE).order_by(columns.created_at.desc())
     query = query.limit(max(0, min(limit, 1000)))
     if updated_after is not None:
         moment = updated_after if updated_after.tzinfo else updated_after.replace(tzinfo=UTC)

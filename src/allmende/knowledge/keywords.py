@@ -75,11 +75,13 @@ def keyword_ranking(
         return [], []
     needed = quorum(words) if len(words) > 1 else 1
     postgres = session.get_bind().dialect.name == "postgresql"
-    strong_query = _at_least(words, needed) if postgres else None
-    ranked = _ranked(session, words, strong_query or words, limit)
-    if strong_query is not None and with_weak and len(ranked) < limit:
+    any_word = [[w] for w in words]
+    quorums = _quorums(words, needed) if postgres else None
+    ranked = _ranked(session, words, quorums or any_word, limit)
+    if quorums is not None and with_weak and len(ranked) < limit:
         seen = set(ranked)
-        ranked += [r for r in _ranked(session, words, words, limit) if r not in seen][: limit - len(ranked)]
+        weaker = [r for r in _ranked(session, words, any_word, limit) if r not in seen]
+        ranked += weaker[: limit - len(ranked)]
     if len(words) <= 1 or not ranked:
         return ranked, []
     texts = {
@@ -98,20 +100,17 @@ MAX_COMBINATIONS = 64
 """Above this many ways to pick a quorum of the query's words, the strong rows are not asked for apart."""
 
 
-def _at_least(words: list[QueryWord], needed: int) -> list[list[QueryWord]] | None:
-    """The groups of words of which a strong row contains all (every way to pick ``needed`` of them);
-    None when that would be one group of all words' alternatives anyway, or too many groups."""
+def _quorums(words: list[QueryWord], needed: int) -> list[list[QueryWord]] | None:
+    """Every way to pick ``needed`` of the words: a strong row contains all words of one of them. None
+    for a single word (nothing to pick) or more than :data:`MAX_COMBINATIONS` ways."""
     if len(words) <= 1 or math.comb(len(words), needed) > MAX_COMBINATIONS:
         return None
     return [list(group) for group in combinations(words, needed)]
 
 
-def _ranked(
-    session: Session, words: list[QueryWord], match: list[QueryWord] | list[list[QueryWord]], limit: int
-) -> list[int]:
-    """The ``limit`` best rows by the database's rank for ``words``, among the rows matching ``match``:
-    any of the words (a list of words), or all words of any one group (a list of groups)."""
-    groups = [g if isinstance(g, list) else [g] for g in match]
+def _ranked(session: Session, words: list[QueryWord], groups: list[list[QueryWord]], limit: int) -> list[int]:
+    """The ``limit`` best rows by the database's rank for ``words``, among the rows that contain every
+    word of at least one of ``groups`` (one group per word: any of the words)."""
     if session.get_bind().dialect.name == "sqlite":
         condition = " OR ".join("(" + " AND ".join(_fts_word(w) for w in group) + ")" for group in groups)
         rank = "bm25(knowledge_index_fts, 10.0, 5.0, 1.0)"

@@ -59,6 +59,8 @@ class _Kind:
 
 
 _NEGOTIATION = _Kind(NegotiationRecord)
+NEGOTIATION_TABLE = _NEGOTIATION.table
+"""The negotiation table, to build the ``select`` for :func:`negotiations`."""
 _AGREEMENT = _Kind(AgreementRecord)
 _KINDS: dict[type[Base], _Kind] = {NegotiationRecord: _NEGOTIATION, AgreementRecord: _AGREEMENT}
 
@@ -131,11 +133,6 @@ def negotiations(session: Session, statement: Select[Any]) -> list[NegotiationRe
         record.__dict__.update(row)
         found.append(record)
     return found
-
-
-def negotiation_table() -> Table:
-    """The negotiation table, to build the ``select`` for :func:`negotiations`."""
-    return _NEGOTIATION.table
 
 
 # --- writing ------------------------------------------------------------------------------------------

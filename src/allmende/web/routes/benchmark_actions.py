@@ -289,9 +289,7 @@ async def _join_page(
         definition = await participant.fetch_round(node_of(request), url)
         kpis = kpis_from_json(definition.get("kpis"))
     except BenchmarkError as error:
-        return await list_page(
-            request, page, join_form=form, problem=problem_text(page, error.message), status=409
-        )
+        return await _refused(request, page, form, error)
     context = {
         "form": form,
         "round": definition,
@@ -312,6 +310,12 @@ async def join_form(request: Request, page: Owner, address: str = "", round: str
     return await _join_page(request, page, form)
 
 
+async def _refused(request: Request, page: Page, form: FormState, error: BenchmarkError) -> Response:
+    """The overview with the join form as typed and why the organiser's node could not be used."""
+    problem = problem_text(page, error.message)
+    return await list_page(request, page, join_form=form, problem=problem, status=409)
+
+
 def _organiser_only(address: str, round_id: str) -> bool:
     if round_id or not address.startswith(("http://", "https://")):
         return False
@@ -328,9 +332,7 @@ async def _open_rounds_page(request: Request, page: Page, form: FormState) -> Re
     try:
         rounds = await listing.fetch_open_rounds(node_of(request), address)
     except BenchmarkError as error:
-        return await list_page(
-            request, page, join_form=form, problem=problem_text(page, error.message), status=409
-        )
+        return await _refused(request, page, form, error)
     context = {
         "address": address,
         "rounds": rounds,
@@ -374,9 +376,7 @@ async def join_round(request: Request, page: Owner) -> Response:
         definition = await participant.fetch_round(node, url)
         kpis = kpis_from_json(definition.get("kpis"))
     except BenchmarkError as error:
-        return await list_page(
-            request, page, join_form=state, problem=problem_text(page, error.message), status=409
-        )
+        return await _refused(request, page, state, error)
     values = _values(state, page, kpis)
     if not state.ok:
         return await _join_page(request, page, state, status=400)
